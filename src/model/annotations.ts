@@ -1,0 +1,60 @@
+// ingress-nginx annotations Archway understands (INGRESS-SEMANTICS.md, "rewrite-target").
+// Values become typed settings, never configuration text; an invalid value is reported and that
+// annotation alone is ignored, never the whole Ingress.
+
+import type { Diagnostic } from './diagnostics.ts';
+import { describeObject } from './objects.ts';
+import type { Ingress } from './ingress.ts';
+
+export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
+
+export interface IngressSettings {
+  /** ImplementationSpecific paths are anchored, case-insensitive regexes. */
+  useRegex: boolean;
+  rewriteTarget: string | undefined;
+  appRoot: string | undefined;
+  xForwardedPrefix: string | undefined;
+}
+
+// ingress-nginx's rewrite-target charset (its annotation validator): letters, digits, - . _ ~ / : $
+const REWRITE_TARGET_RE = /^[A-Za-z0-9\-._~/:$]*$/;
+const APP_ROOT_RE = /^\/[A-Za-z0-9\-._~/]*$/;
+const FORWARDED_PREFIX_RE = /^[A-Za-z0-9\-._~/:]+$/;
+
+export function readSettings(ing: Ingress, diags: Diagnostic[]): IngressSettings {
+  const a = ing.annotations;
+  const warn = (key: string, message: string) =>
+    diags.push({
+      code: 'ANNOTATION_INVALID',
+      severity: 'warning',
+      message: `${message}; annotation ignored`,
+      file: ing.source.origin?.file,
+      line: ing.source.origin?.line,
+      object: describeObject(ing.source),
+      field: `metadata.annotations[${JSON.stringify(key)}]`,
+    });
+
+  const pick = (name: string, re: RegExp, what: string): string | undefined => {
+    const key = NGINX_PREFIX + name;
+    const v = a[key];
+    if (v === undefined) return undefined;
+    if (!re.test(v)) {
+      warn(key, `${JSON.stringify(v)}: ${what}`);
+      return undefined;
+    }
+    return v;
+  };
+
+  let useRegex = false;
+  const ur = a[NGINX_PREFIX + 'use-regex'];
+  if (ur !== undefined) {
+    if (ur === 'true' || ur === 'false') useRegex = ur === 'true';
+    else warn(NGINX_PREFIX + 'use-regex', `${JSON.stringify(ur)}: must be "true" or "false"`);
+  }
+  return {
+    useRegex,
+    rewriteTarget: pick('rewrite-target', REWRITE_TARGET_RE, 'may only contain A-Z a-z 0-9 - . _ ~ / : $'),
+    appRoot: pick('app-root', APP_ROOT_RE, 'must be an absolute path of A-Z a-z 0-9 - . _ ~ /'),
+    xForwardedPrefix: pick('x-forwarded-prefix', FORWARDED_PREFIX_RE, 'may only contain A-Z a-z 0-9 - . _ ~ / :'),
+  };
+}

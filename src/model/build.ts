@@ -1,0 +1,227 @@
+// build(objects) -> validated model: class filtering, normalisation, validation, backend resolution,
+// host merging, precedence and conflict resolution (ARCHITECTURE.md "model/"; INGRESS-SEMANTICS.md).
+// Pure: no I/O, no clock. A bad object yields diagnostics and is left out; everything else is kept.
+
+import { compareDiagnostics, type Diagnostic } from './diagnostics.ts';
+import { describeObject, type ObjectView } from './objects.ts';
+import { normalizeIngress, type BackendRef, type Ingress } from './ingress.ts';
+import { decideClass, type ClassOptions } from './ingress-class.ts';
+import { readSettings, type IngressSettings } from './annotations.ts';
+import { ServiceResolver, type ResolvedBackend } from './services.ts';
+import { compileUserRegex, pathPatternSource } from './regex.ts';
+import type { PathType } from './validation.ts';
+
+export interface DefaultBackendService {
+  namespace: string;
+  name: string;
+  /** Port number or name; the Service's first port when omitted. */
+  port?: number | string;
+}
+
+export interface BuildOptions extends ClassOptions {
+  defaultBackendService?: DefaultBackendService;
+}
+
+export type MatchKind = 'exact' | 'prefix' | 'regex';
+
+/** What a matched route does. */
+export interface RouteTarget {
+  backend: string;
+  /** `namespace/name` of the Ingress the route came from. */
+  ingress: string;
+  rewrite?: { pattern: string; target: string };
+  forwardedPrefix?: string;
+}
+
+export interface PathRoute {
+  path: string;
+  pathType: PathType;
+  match: MatchKind;
+  target: RouteTarget;
+  /** Position of the owning Ingress in age order (oldest first); breaks remaining ties. */
+  age: number;
+}
+
+export interface HostModel {
+  /** '' for host-less rules, `*.example.com` for a wildcard. */
+  host: string;
+  routes: PathRoute[];
+  /** defaultBackend of the oldest Ingress contributing rules to this host. */
+  fallback?: RouteTarget;
+  appRoot?: string;
+}
+
+export interface ServedIngress {
+  ingress: Ingress;
+  className: string;
+  settings: IngressSettings;
+}
+
+export interface Model {
+  hosts: HostModel[];
+  /** defaultBackend of the oldest Ingress without rules: the catch-all. */
+  catchAll?: RouteTarget;
+  /** --default-backend-service. */
+  controllerDefault?: RouteTarget;
+  backends: Map<string, ResolvedBackend>;
+  served: ServedIngress[];
+  diagnostics: Diagnostic[];
+}
+
+export function build(store: ObjectView, opts: BuildOptions): Model {
+  const diagnostics: Diagnostic[] = [];
+  const resolver = new ServiceResolver(store);
+  const backends = new Map<string, ResolvedBackend>();
+  const served: ServedIngress[] = [];
+
+  for (const o of store.list('Ingress')) {
+    const ing = normalizeIngress(o, diagnostics);
+    if (!ing) continue;
+    const decision = decideClass(ing, store, opts);
+    if (!decision.served) {
+      diagnostics.push({ code: 'INGRESS_NOT_SERVED', severity: 'info', message: `not served by this controller: ${decision.reason}`, ...where(ing) });
+      continue;
+    }
+    served.push({ ingress: ing, className: decision.className, settings: readSettings(ing, diagnostics) });
+  }
+  served.sort((a, b) => compareAge(a.ingress, b.ingress));
+
+  const hosts = new Map<string, HostModel>();
+  const seenPaths = new Map<string, string>(); // host\npath\ntype -> winning ingress
+  let catchAll: RouteTarget | undefined;
+  let catchAllOwner = '';
+
+  const targetFor = (ing: Ingress, ref: BackendRef): RouteTarget => {
+    const id = resolveRef(ing, ref, resolver, backends, diagnostics);
+    return { backend: id, ingress: `${ing.namespace}/${ing.name}` };
+  };
+
+  served.forEach(({ ingress: ing, settings }, age) => {
+    const ingName = `${ing.namespace}/${ing.name}`;
+    if (ing.rules.length === 0) {
+      if (!ing.defaultBackend) return;
+      if (!catchAll) {
+        catchAll = targetFor(ing, ing.defaultBackend);
+        catchAllOwner = ingName;
+      } else {
+        diagnostics.push({
+          code: 'DEFAULT_BACKEND_CONFLICT', severity: 'warning',
+          message: `the catch-all default backend is already set by the older Ingress ${catchAllOwner}; this one is ignored`,
+          ...where(ing), field: fieldOf(ing.defaultBackend),
+        });
+      }
+      return;
+    }
+    const ingressDefault = ing.defaultBackend ? targetFor(ing, ing.defaultBackend) : undefined;
+    for (const rule of ing.rules) {
+      let hm = hosts.get(rule.host);
+      if (!hm) hosts.set(rule.host, (hm = { host: rule.host, routes: [] }));
+      if (ingressDefault && !hm.fallback) hm.fallback = ingressDefault;
+      if (settings.appRoot && !hm.appRoot) hm.appRoot = settings.appRoot;
+      for (const p of rule.paths) {
+        const key = `${rule.host}\n${p.path}\n${p.pathType}`;
+        const winner = seenPaths.get(key);
+        if (winner) {
+          diagnostics.push({
+            code: 'PATH_CONFLICT', severity: 'warning',
+            message: `host ${JSON.stringify(rule.host || '*')} path ${JSON.stringify(p.path)} (${p.pathType}) is already served by the older Ingress ${winner}; this path is ignored`,
+            ...where(ing), field: `${p.field}.path`,
+          });
+          continue;
+        }
+        const regexMode = p.pathType === 'ImplementationSpecific' && (settings.useRegex || settings.rewriteTarget !== undefined);
+        const match: MatchKind = p.pathType === 'Exact' ? 'exact' : regexMode ? 'regex' : 'prefix';
+        if (match === 'regex') {
+          const re = compileUserRegex(pathPatternSource(p.path));
+          if (typeof re === 'string') {
+            diagnostics.push({ code: 'PATH_REGEX_INVALID', severity: 'warning', message: `${JSON.stringify(p.path)}: ${re}; this path is ignored`, ...where(ing), field: `${p.field}.path` });
+            continue;
+          }
+        }
+        seenPaths.set(key, ingName);
+        const target = targetFor(ing, p.backend);
+        if (settings.rewriteTarget !== undefined && settings.rewriteTarget !== p.path) {
+          // ingress-nginx: the rule path, as an anchored case-insensitive regex, is replaced whole by the target.
+          const pattern = pathPatternSource(p.path);
+          if (typeof compileUserRegex(pattern) === 'string') {
+            diagnostics.push({ code: 'REWRITE_REGEX_INVALID', severity: 'warning', message: `${JSON.stringify(p.path)} is not a usable regular expression; rewrite-target ignored for this path`, ...where(ing), field: `${p.field}.path` });
+          } else {
+            target.rewrite = { pattern, target: settings.rewriteTarget };
+          }
+        }
+        if (settings.xForwardedPrefix) target.forwardedPrefix = settings.xForwardedPrefix;
+        hm.routes.push({ path: p.path, pathType: p.pathType, match, target, age });
+      }
+    }
+  });
+
+  let controllerDefault: RouteTarget | undefined;
+  const dbs = opts.defaultBackendService;
+  if (dbs) controllerDefault = resolveControllerDefault(store, dbs, resolver, backends, diagnostics);
+
+  const hostList = [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  for (const h of hostList) h.routes.sort(comparePrecedence);
+  diagnostics.sort(compareDiagnostics);
+  return { hosts: hostList, catchAll, controllerDefault, backends, served, diagnostics };
+}
+
+const MATCH_RANK: Record<MatchKind, number> = { exact: 0, prefix: 1, regex: 2 };
+
+/** Longest path string first; at equal length Exact beats Prefix beats regex; then the older Ingress. */
+export function comparePrecedence(a: PathRoute, b: PathRoute): number {
+  return b.path.length - a.path.length || MATCH_RANK[a.match] - MATCH_RANK[b.match] || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || a.age - b.age;
+}
+
+/** Older first: creationTimestamp when present (objects without one count as newest), then namespace/name. */
+export function compareAge(a: Ingress, b: Ingress): number {
+  if (a.created !== b.created) {
+    if (!a.created) return 1;
+    if (!b.created) return -1;
+    return a.created < b.created ? -1 : 1;
+  }
+  return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+function resolveRef(ing: Ingress, ref: BackendRef, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[]): string {
+  let b: ResolvedBackend;
+  if (ref.resource) {
+    const id = `${ing.namespace}/resource:${ref.resource.kind}/${ref.resource.name}`;
+    b = backends.get(id) ?? {
+      id, service: '', port: '', endpoints: [],
+      problem: { code: 'RESOURCE_BACKEND', message: `resource backend ${ref.resource.kind}/${ref.resource.name} cannot be proxied (only Service backends are)` },
+    };
+  } else {
+    const sref = ref.service!;
+    const id = `${ing.namespace}/${sref.service}:${sref.portNumber ?? sref.portName}`;
+    b = backends.get(id) ?? resolver.resolve(ing.namespace, sref);
+  }
+  backends.set(b.id, b);
+  if (b.problem) {
+    diags.push({ code: b.problem.code, severity: 'warning', message: `${b.problem.message}; requests to it are answered 503`, ...where(ing), field: ref.field });
+  }
+  return b.id;
+}
+
+function resolveControllerDefault(store: ObjectView, dbs: DefaultBackendService, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[]): RouteTarget {
+  let port = dbs.port;
+  if (port === undefined) {
+    // No port given: the Service's first port.
+    const svc = store.get('Service', dbs.namespace, dbs.name);
+    const ports = svc?.raw.spec && typeof svc.raw.spec === 'object' && !Array.isArray(svc.raw.spec) ? svc.raw.spec.ports : undefined;
+    const first = Array.isArray(ports) ? ports[0] : undefined;
+    port = first && typeof first === 'object' && !Array.isArray(first) && typeof first.port === 'number' ? first.port : 80;
+  }
+  const ref = typeof port === 'number' ? { service: dbs.name, portNumber: port } : { service: dbs.name, portName: port };
+  const b = backends.get(`${dbs.namespace}/${dbs.name}:${port}`) ?? resolver.resolve(dbs.namespace, ref);
+  backends.set(b.id, b);
+  if (b.problem) diags.push({ code: b.problem.code, severity: 'warning', message: `--default-backend-service: ${b.problem.message}` });
+  return { backend: b.id, ingress: '' };
+}
+
+function where(ing: Ingress): Pick<Diagnostic, 'file' | 'line' | 'object'> {
+  return { file: ing.source.origin?.file, line: ing.source.origin?.line, object: describeObject(ing.source) };
+}
+
+function fieldOf(ref: BackendRef): string {
+  return ref.field;
+}

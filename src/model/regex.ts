@@ -1,0 +1,28 @@
+// User regular expressions (ImplementationSpecific paths with use-regex / rewrite-target) run on RE2JS,
+// a linear-time engine: no pattern can backtrack catastrophically and stall the process
+// (ARCHITECTURE.md rule 1; issue 2 item 7). Unsupported syntax (backreferences, lookaround) is reported.
+
+import { RE2JS } from 're2js';
+
+export type UserRegex = RE2JS;
+
+/** Longest pattern we accept; long patterns are a memory/CPU cost at compile time, never useful in a path. */
+export const MAX_PATTERN_LENGTH = 1024;
+
+/**
+ * The ingress-nginx convention: a path regex is anchored at the start and case-insensitive
+ * (`location ~* "^<path>"`). Returns the pattern source shipped in the routing table.
+ */
+export function pathPatternSource(path: string): string {
+  return `^${path}`;
+}
+
+/** Compiles a pattern source, or returns a human-readable reason it cannot be used. */
+export function compileUserRegex(source: string): UserRegex | string {
+  if (source.length > MAX_PATTERN_LENGTH) return `regular expression longer than ${MAX_PATTERN_LENGTH} characters`;
+  try {
+    return RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+  } catch (e) {
+    return `unsupported regular expression (Archway uses the linear-time RE2 syntax: no backreferences or lookaround): ${(e as Error).message}`;
+  }
+}

@@ -1,0 +1,152 @@
+// Backend resolution: Ingress backend port -> Service port -> targetPort -> ready endpoint addresses
+// (INGRESS-SEMANTICS.md, "Backends and ports").
+
+import { asArray, asObject, asString, type JsonObject, type ObjectView, type StoredObject } from './objects.ts';
+import type { ServiceBackendRef } from './ingress.ts';
+
+export interface Endpoint {
+  /** IP address or (ExternalName / FQDN slices) DNS name. */
+  address: string;
+  port: number;
+}
+
+export type BackendProblemCode = 'SERVICE_NOT_FOUND' | 'SERVICE_PORT_NOT_FOUND' | 'NO_READY_ENDPOINTS' | 'RESOURCE_BACKEND';
+
+export interface ResolvedBackend {
+  /** `namespace/service:port`, the key routes refer to. */
+  id: string;
+  service: string;
+  port: string;
+  /** Ready endpoints, sorted and de-duplicated. */
+  endpoints: Endpoint[];
+  problem?: { code: BackendProblemCode; message: string };
+}
+
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+
+export function backendId(namespace: string, ref: ServiceBackendRef): string {
+  return `${namespace}/${ref.service}:${ref.portNumber ?? ref.portName}`;
+}
+
+interface PortMatch {
+  name: string;
+  port: number;
+  targetPort: number | string | undefined;
+}
+
+/** Indexes EndpointSlices by owning Service once per build, so resolution stays linear in the number of objects. */
+export class ServiceResolver {
+  #store: ObjectView;
+  #slices = new Map<string, StoredObject[]>();
+
+  constructor(store: ObjectView) {
+    this.#store = store;
+    for (const s of store.list('EndpointSlice')) {
+      const svc = asString(asObject(asObject(s.raw.metadata)?.labels)?.[SERVICE_NAME_LABEL]);
+      if (!svc) continue;
+      const key = `${s.namespace}/${svc}`;
+      let l = this.#slices.get(key);
+      if (!l) this.#slices.set(key, (l = []));
+      l.push(s);
+    }
+  }
+
+  resolve(namespace: string, ref: ServiceBackendRef): ResolvedBackend {
+    const id = backendId(namespace, ref);
+    const port = String(ref.portNumber ?? ref.portName);
+    const service = `${namespace}/${ref.service}`;
+    const out: ResolvedBackend = { id, service, port, endpoints: [] };
+    const svc = this.#store.get('Service', namespace, ref.service);
+    if (!svc) {
+      out.problem = { code: 'SERVICE_NOT_FOUND', message: `Service ${service} not found` };
+      return out;
+    }
+    const spec = asObject(svc.raw.spec) ?? {};
+    const ports = servicePorts(spec);
+    const match = ports.find((p) => (ref.portNumber !== undefined ? p.port === ref.portNumber : p.name === ref.portName));
+
+    if (asString(spec.type) === 'ExternalName') {
+      // ExternalName: proxy to the DNS name; the port is the Service port's numeric targetPort, else the port itself.
+      const host = asString(spec.externalName);
+      const p = match ? (typeof match.targetPort === 'number' ? match.targetPort : match.port) : ref.portNumber;
+      if (!host || p === undefined) {
+        out.problem = { code: 'SERVICE_PORT_NOT_FOUND', message: `ExternalName Service ${service} has no externalName or no port ${port}` };
+      } else {
+        out.endpoints.push({ address: host.toLowerCase().replace(/\.$/, ''), port: p });
+      }
+      return out;
+    }
+    if (!match) {
+      out.problem = { code: 'SERVICE_PORT_NOT_FOUND', message: `Service ${service} has no port ${port}` };
+      return out;
+    }
+    const single = ports.length === 1;
+    const seen = new Set<string>();
+    const add = (address: string, p: number) => {
+      const k = `${address}|${p}`;
+      if (!seen.has(k)) seen.add(k), out.endpoints.push({ address, port: p });
+    };
+    this.#fromEndpoints(namespace, ref.service, match, single, add);
+    this.#fromSlices(namespace, ref.service, match, single, add);
+    out.endpoints.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
+    if (out.endpoints.length === 0) {
+      out.problem = { code: 'NO_READY_ENDPOINTS', message: `Service ${service} port ${port} has no ready endpoints` };
+    }
+    return out;
+  }
+
+  /** Endpoints v1: only `addresses` are ready (`notReadyAddresses` are not); ports matched by the Service port's name. */
+  #fromEndpoints(ns: string, name: string, match: PortMatch, single: boolean, add: (a: string, p: number) => void): void {
+    const eps = this.#store.get('Endpoints', ns, name);
+    if (!eps) return;
+    for (const subsetRaw of asArray(eps.raw.subsets) ?? []) {
+      const subset = asObject(subsetRaw);
+      if (!subset) continue;
+      const p = endpointPort(asArray(subset.ports) ?? [], match, single);
+      if (p === undefined) continue;
+      for (const a of asArray(subset.addresses) ?? []) {
+        const ip = asString(asObject(a)?.ip);
+        if (ip) add(ip, p);
+      }
+    }
+  }
+
+  /** EndpointSlice discovery.k8s.io/v1: endpoints whose `conditions.ready` is not false. */
+  #fromSlices(ns: string, name: string, match: PortMatch, single: boolean, add: (a: string, p: number) => void): void {
+    for (const slice of this.#slices.get(`${ns}/${name}`) ?? []) {
+      const p = endpointPort(asArray(slice.raw.ports) ?? [], match, single);
+      if (p === undefined) continue;
+      for (const e of asArray(slice.raw.endpoints) ?? []) {
+        const ep = asObject(e);
+        if (!ep || asObject(ep.conditions)?.ready === false) continue;
+        for (const a of asArray(ep.addresses) ?? []) if (typeof a === 'string' && a) add(a, p);
+      }
+    }
+  }
+}
+
+function servicePorts(spec: JsonObject): PortMatch[] {
+  const out: PortMatch[] = [];
+  for (const raw of asArray(spec.ports) ?? []) {
+    const p = asObject(raw);
+    if (!p || typeof p.port !== 'number') continue;
+    const tp = p.targetPort;
+    out.push({ name: asString(p.name) ?? '', port: p.port, targetPort: typeof tp === 'number' || typeof tp === 'string' ? tp : undefined });
+  }
+  return out;
+}
+
+/**
+ * The endpoint port for a Service port: the subset/slice port with the same name (unnamed when the
+ * Service has a single unnamed port). Without ports listed, a numeric targetPort (or the port) is used.
+ */
+function endpointPort(ports: unknown[], match: PortMatch, single: boolean): number | undefined {
+  if (ports.length === 0) return typeof match.targetPort === 'number' ? match.targetPort : typeof match.targetPort === 'string' ? undefined : match.port;
+  for (const raw of ports) {
+    const p = asObject(raw);
+    if (!p || typeof p.port !== 'number') continue;
+    const name = asString(p.name) ?? '';
+    if (name === match.name || (single && ports.length === 1 && (name === '' || match.name === ''))) return p.port;
+  }
+  return undefined;
+}

@@ -1,0 +1,66 @@
+// compile(model) -> routing table: plain, sorted, hashed data (ARCHITECTURE.md "snapshot/").
+
+import { createHash } from 'node:crypto';
+import type { HostModel, Model, RouteTarget } from '../model/build.ts';
+import { pathPatternSource } from '../model/regex.ts';
+import type { BackendTable, HostTable, PathEntry, RouteAction, RoutingTable } from './table.ts';
+
+export function compile(model: Model): RoutingTable {
+  const controllerDefault = model.controllerDefault ? action(model.controllerDefault) : null;
+  const catchAll = model.catchAll ? action(model.catchAll) : null;
+  const defaultAction = catchAll ?? controllerDefault;
+
+  const hosts: Record<string, HostTable> = {};
+  const wildcards: Record<string, HostTable> = {};
+  let hostless: HostTable | null = null;
+  for (const h of model.hosts) {
+    if (h.host === '') hostless = hostTable(h, defaultAction);
+    else if (h.host.startsWith('*.')) wildcards[h.host.slice(2)] = hostTable(h, controllerDefault);
+    else hosts[h.host] = hostTable(h, controllerDefault);
+  }
+
+  const backends: Record<string, BackendTable> = {};
+  for (const id of [...model.backends.keys()].sort()) {
+    const b = model.backends.get(id)!;
+    backends[id] = { service: b.service, port: b.port, endpoints: b.endpoints.map((e) => ({ address: e.address, port: e.port })), problem: b.problem?.code ?? null };
+  }
+
+  const body = { hosts, wildcards, hostless, defaultAction, backends };
+  return { hash: hashOf(body), ...body };
+}
+
+/** Hash of a canonical JSON form; the compile step inserts keys in sorted order, so JSON.stringify is canonical. */
+export function hashOf(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+function hostTable(h: HostModel, outerFallback: RouteAction | null): HostTable {
+  const exact: Record<string, RouteAction> = {};
+  const ordered: PathEntry[] = [];
+  for (const r of h.routes) {
+    if (r.match === 'exact') {
+      exact[r.path] ??= action(r.target);
+    } else if (r.match === 'prefix') {
+      // ImplementationSpecific without regex uses Prefix semantics; an empty path means '/'.
+      const path = r.path === '' ? '/' : r.path;
+      const value = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+      ordered.push({ match: 'prefix', value, length: r.path.length, action: action(r.target) });
+    } else {
+      ordered.push({ match: 'regex', value: pathPatternSource(r.path), length: r.path.length, action: action(r.target) });
+    }
+  }
+  return { exact: sortedRecord(exact), ordered, fallback: h.fallback ? action(h.fallback) : outerFallback, appRoot: h.appRoot ?? null };
+}
+
+function action(t: RouteTarget): RouteAction {
+  const a: RouteAction = { backend: t.backend, ingress: t.ingress };
+  if (t.rewrite) a.rewrite = { pattern: t.rewrite.pattern, target: t.rewrite.target };
+  if (t.forwardedPrefix) a.forwardedPrefix = t.forwardedPrefix;
+  return a;
+}
+
+function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(r).sort()) out[k] = r[k];
+  return out;
+}

@@ -1,0 +1,121 @@
+// Request -> route lookup over a compiled routing table. Host lookup is a map hit; path lookup is a
+// map hit or a walk over a short precompiled list (ARCHITECTURE.md rule 4). Built once per table.
+
+import { compileUserRegex, type UserRegex } from '../model/regex.ts';
+import type { HostTable, RouteAction, RoutingTable } from './table.ts';
+
+export interface Route {
+  backend: string;
+  ingress: string;
+  forwardedPrefix: string | undefined;
+  rewriteRe: UserRegex | undefined;
+  rewriteTarget: string;
+}
+
+interface Entry {
+  regex: UserRegex | undefined;
+  /** prefix value (undefined for regex entries) */
+  prefix: string;
+  length: number;
+  route: Route;
+}
+
+export interface CompiledHost {
+  exact: Map<string, Route>;
+  exactLengths: number;
+  ordered: Entry[];
+  fallback: Route | null;
+  appRoot: string | null;
+}
+
+export class Router {
+  readonly hash: string;
+  #hosts = new Map<string, CompiledHost>();
+  #wildcards = new Map<string, CompiledHost>();
+  #hostless: CompiledHost | null;
+  #defaultRoute: Route | null;
+
+  constructor(table: RoutingTable) {
+    this.hash = table.hash;
+    for (const [h, t] of Object.entries(table.hosts)) this.#hosts.set(h, compileHost(t));
+    for (const [h, t] of Object.entries(table.wildcards)) this.#wildcards.set(h, compileHost(t));
+    this.#hostless = table.hostless ? compileHost(table.hostless) : null;
+    this.#defaultRoute = table.defaultAction ? compileAction(table.defaultAction) : null;
+  }
+
+  /** Precise host, then wildcard (one label), then host-less rules. `host` is lowercase without port. */
+  findHost(host: string): CompiledHost | null {
+    let h = this.#hosts.get(host);
+    if (h !== undefined) return h;
+    const dot = host.indexOf('.');
+    if (dot > 0) {
+      h = this.#wildcards.get(host.slice(dot + 1));
+      if (h !== undefined) return h;
+    }
+    return this.#hostless;
+  }
+
+  /** The route for a request, or null for Archway's own 404. */
+  match(host: string, path: string): Route | null {
+    const h = this.findHost(host);
+    if (h === null) return this.#defaultRoute;
+    return matchPath(h, path) ?? h.fallback;
+  }
+}
+
+export function matchPath(h: CompiledHost, path: string): Route | null {
+  const exact = h.exactLengths > 0 ? h.exact.get(path) : undefined;
+  const minLength = exact !== undefined ? path.length : -1;
+  const ordered = h.ordered;
+  for (let i = 0; i < ordered.length; i++) {
+    const e = ordered[i];
+    // An Exact hit of length L beats every candidate of length <= L (longest first, Exact wins ties).
+    if (e.length <= minLength) break;
+    if (e.regex === undefined) {
+      const p = e.prefix;
+      // Prefix: element-wise on '/'-separated segments; '/' matches everything.
+      if (p.length === 1 || (path.startsWith(p) && (path.length === p.length || path.charCodeAt(p.length) === 47))) return e.route;
+    } else if (e.regex.test(path)) {
+      return e.route;
+    }
+  }
+  return exact ?? null;
+}
+
+/** rewrite-target: the whole path is replaced by the target, with $1..$n from the rule's capture groups. */
+export function rewritePath(route: Route, path: string): string {
+  const re = route.rewriteRe;
+  if (re === undefined) return path;
+  const m = re.matcher(path);
+  if (!m.lookingAt()) return path;
+  const target = route.rewriteTarget;
+  if (!target.includes('$')) return target;
+  return target.replace(/\$(\d)/g, (_s, d: string) => {
+    const n = Number(d);
+    return n <= m.groupCount() ? (m.group(n) ?? '') : '';
+  });
+}
+
+function compileHost(t: HostTable): CompiledHost {
+  const exact = new Map<string, Route>();
+  for (const [p, a] of Object.entries(t.exact)) exact.set(p, compileAction(a));
+  const ordered: Entry[] = t.ordered.map((e) => {
+    const route = compileAction(e.action);
+    if (e.match === 'prefix') return { regex: undefined, prefix: e.value, length: e.length, route };
+    const re = compileUserRegex(e.value);
+    // The model only emits patterns that compiled; a failure here means a corrupted table.
+    if (typeof re === 'string') throw new Error(`routing table carries an invalid pattern ${JSON.stringify(e.value)}: ${re}`);
+    return { regex: re, prefix: '', length: e.length, route };
+  });
+  return { exact, exactLengths: exact.size, ordered, fallback: t.fallback ? compileAction(t.fallback) : null, appRoot: t.appRoot };
+}
+
+function compileAction(a: RouteAction): Route {
+  let rewriteRe: UserRegex | undefined;
+  if (a.rewrite) {
+    const re = compileUserRegex(a.rewrite.pattern);
+    if (typeof re === 'string') throw new Error(`routing table carries an invalid rewrite pattern: ${re}`);
+    rewriteRe = re;
+  }
+  return { backend: a.backend, ingress: a.ingress, forwardedPrefix: a.forwardedPrefix, rewriteRe, rewriteTarget: a.rewrite?.target ?? '' };
+}

@@ -1,0 +1,95 @@
+// Parse one manifest file's text into stored objects, with line numbers, never throwing on bad input
+// (issue 2 item 3: multi-document YAML, `kind: List`, JSON; unknown kinds reported as ignored).
+
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { Diagnostic } from '../model/diagnostics.ts';
+import { API_VERSIONS, CLUSTER_SCOPED, KNOWN_KINDS, asObject, type JsonObject, type Kind, type StoredObject } from '../model/objects.ts';
+
+export interface ParsedFile {
+  objects: StoredObject[];
+  diagnostics: Diagnostic[];
+}
+
+/** Largest YAML alias expansion we allow (protects against "billion laughs" documents). */
+const MAX_ALIAS_COUNT = 100;
+
+export function parseManifestText(text: string, file: string): ParsedFile {
+  const out: ParsedFile = { objects: [], diagnostics: [] };
+  const lc = new LineCounter();
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }) as Document.Parsed[];
+  } catch (e) {
+    out.diagnostics.push({ code: 'MANIFEST_PARSE_ERROR', severity: 'error', message: (e as Error).message, file });
+    return out;
+  }
+  if (!Array.isArray(docs)) docs = [];
+  for (const doc of docs) {
+    if (doc.errors.length > 0) {
+      for (const err of doc.errors) {
+        const line = err.linePos?.[0]?.line ?? lc.linePos(err.pos[0]).line;
+        out.diagnostics.push({ code: 'MANIFEST_PARSE_ERROR', severity: 'error', message: `${firstLine(err.message)}; document skipped`, file, line });
+      }
+      continue;
+    }
+    if (doc.contents === null) continue; // empty document (e.g. a trailing '---')
+    const line = lc.linePos(doc.contents.range[0]).line;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      out.diagnostics.push({ code: 'MANIFEST_PARSE_ERROR', severity: 'error', message: `${(e as Error).message}; document skipped`, file, line });
+      continue;
+    }
+    const obj = asObject(value);
+    if (obj && obj.kind === 'List') {
+      const itemsNode = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
+      const items = Array.isArray(obj.items) ? obj.items : [];
+      items.forEach((item, i) => {
+        const node = isSeq(itemsNode) ? (itemsNode.items[i] as { range?: [number, number, number] } | undefined) : undefined;
+        const itemLine = node?.range ? lc.linePos(node.range[0]).line : line;
+        addObject(item, file, itemLine, out);
+      });
+      continue;
+    }
+    addObject(value, file, line, out);
+  }
+  return out;
+}
+
+function addObject(value: unknown, file: string, line: number, out: ParsedFile): void {
+  const bad = (code: string, message: string, field?: string, object?: string): void =>
+    void out.diagnostics.push({ code, severity: 'error', message: `${message}; object skipped`, file, line, field, object });
+  const obj = asObject(value);
+  if (!obj) return bad('MANIFEST_NOT_AN_OBJECT', 'a manifest document must be a mapping with apiVersion, kind and metadata');
+  const kind = obj.kind;
+  if (typeof kind !== 'string' || kind === '') return bad('MANIFEST_NO_KIND', 'kind is required', 'kind');
+  const meta = asObject(obj.metadata);
+  const name = meta?.name;
+  const label = typeof name === 'string' ? `${kind} ${name}` : kind;
+  if (!(KNOWN_KINDS as readonly string[]).includes(kind)) {
+    out.diagnostics.push({ code: 'MANIFEST_KIND_IGNORED', severity: 'info', message: `kind ${JSON.stringify(kind)} is not used by an ingress controller; ignored`, file, line, object: label });
+    return;
+  }
+  const k = kind as Kind;
+  const apiVersion = obj.apiVersion;
+  if (typeof apiVersion !== 'string' || !API_VERSIONS[k].includes(apiVersion)) {
+    return bad('MANIFEST_BAD_API_VERSION', `apiVersion ${JSON.stringify(apiVersion ?? null)} is not one of ${API_VERSIONS[k].join(', ')}`, 'apiVersion', label);
+  }
+  if (!meta) return bad('MANIFEST_NO_METADATA', 'metadata is required', 'metadata', label);
+  if (typeof name !== 'string' || name === '') return bad('MANIFEST_NO_NAME', 'metadata.name is required', 'metadata.name', label);
+  let namespace = '';
+  if (!CLUSTER_SCOPED.has(k)) {
+    const ns = meta.namespace;
+    if (ns === undefined || ns === null || ns === '') namespace = 'default';
+    else if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns) || ns.length > 63) {
+      return bad('MANIFEST_BAD_NAMESPACE', 'metadata.namespace must be a DNS-1123 label', 'metadata.namespace', label);
+    } else namespace = ns;
+  }
+  out.objects.push({ kind: k, apiVersion, namespace, name, raw: obj as JsonObject, origin: { file, line } });
+}
+
+function firstLine(s: string): string {
+  const i = s.indexOf('\n');
+  return i < 0 ? s : s.slice(0, i);
+}
