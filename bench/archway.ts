@@ -1,0 +1,231 @@
+// Archway as a contender: the manifests it serves, its command line (or an override), and
+// git worktrees for benchmarking another revision.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// ---- manifests ------------------------------------------------------------------------------
+
+/**
+ * Service bench/backend (port 80 "http" -> targetPort 8080), Endpoints bench/backend
+ * (127.0.0.1:backendPort "http") and a host-less Ingress, path / Prefix -> backend:80.
+ * One object per file.
+ */
+export function writeManifests(dir: string, backendPort: number): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'service.yaml'),
+    `apiVersion: v1
+kind: Service
+metadata:
+  name: backend
+  namespace: bench
+spec:
+  ports:
+    - name: http
+      port: 80
+      targetPort: 8080
+      protocol: TCP
+`,
+  );
+  writeFileSync(
+    join(dir, 'endpoints.yaml'),
+    `apiVersion: v1
+kind: Endpoints
+metadata:
+  name: backend
+  namespace: bench
+subsets:
+  - addresses:
+      - ip: 127.0.0.1
+    ports:
+      - name: http
+        port: ${backendPort}
+        protocol: TCP
+`,
+  );
+  writeFileSync(
+    join(dir, 'ingress.yaml'),
+    `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: backend
+  namespace: bench
+spec:
+  rules:
+    - http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: backend
+                port:
+                  number: 80
+`,
+  );
+}
+
+// ---- command line ---------------------------------------------------------------------------
+
+export const DEFAULT_ARCHWAY_CMD = 'node {tree}/src/main.ts';
+
+export interface Placeholders {
+  tree: string;
+  manifests: string;
+  httpPort: number | string;
+  adminPort: number | string;
+  backendPort: number;
+}
+
+export interface ArchwayCommand {
+  file: string;
+  args: string[];
+  /** False when the template places the ports itself: readiness is then the HTTP port only. */
+  hasAdmin: boolean;
+}
+
+/** Split a command string on whitespace, honouring '...' and "..." quoting. */
+export function splitCommand(text: string): string[] {
+  const words: string[] = [];
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  let current = '';
+  let lastEnd = -1;
+  for (const match of text.matchAll(pattern)) {
+    const piece = match[1] ?? match[2] ?? match[3] ?? '';
+    if (match.index === lastEnd) current += piece; // adjacent pieces form one word: a"b c"
+    else {
+      if (lastEnd !== -1) words.push(current);
+      current = piece;
+    }
+    lastEnd = match.index + match[0].length;
+  }
+  if (lastEnd !== -1) words.push(current);
+  return words;
+}
+
+function substitute(word: string, values: Placeholders): string {
+  return word.replace(/\{(tree|manifests|httpPort|adminPort|backendPort)\}/g, (_, key: keyof Placeholders) =>
+    String(values[key]),
+  );
+}
+
+/** Template words; a leading `node` means the Node running this harness (the pinned one). */
+function templateWords(template: string): string[] {
+  const words = splitCommand(template);
+  if (words.length === 0) throw new Error('empty --archway-cmd');
+  if (words[0] === 'node') words[0] = process.execPath;
+  return words;
+}
+
+/**
+ * The command for one start. Without {httpPort} in the template, the fixed `serve` contract
+ * is appended: serve --manifests M --http-port P --admin-port A --bind 127.0.0.1
+ * --admin-bind 127.0.0.1 [--workers 1].
+ */
+export function archwayCommand(template: string, values: Placeholders, withWorkers: boolean): ArchwayCommand {
+  const words = templateWords(template).map((word) => substitute(word, values));
+  const placesPorts = template.includes('{httpPort}');
+  if (!placesPorts) {
+    words.push(
+      'serve',
+      '--manifests', values.manifests,
+      '--http-port', String(values.httpPort),
+      '--admin-port', String(values.adminPort),
+      '--bind', '127.0.0.1',
+      '--admin-bind', '127.0.0.1',
+    );
+    if (withWorkers) words.push('--workers', '1');
+  }
+  return {
+    file: words[0]!,
+    args: words.slice(1),
+    hasAdmin: !placesPorts || template.includes('{adminPort}'),
+  };
+}
+
+/** Does `<cmd> serve --help` mention --workers? Bounded to 15 s; false on any failure. */
+export function supportsWorkersFlag(template: string, tree: string): boolean {
+  if (template.includes('{httpPort}')) return false;
+  const values: Placeholders = { tree, manifests: '', httpPort: 0, adminPort: 0, backendPort: 0 };
+  const words = templateWords(template).map((word) => substitute(word, values));
+  const result = spawnSync(words[0]!, [...words.slice(1), 'serve', '--help'], {
+    cwd: tree,
+    encoding: 'utf8',
+    timeout: 15_000,
+    killSignal: 'SIGKILL',
+  });
+  return /--workers\b/.test(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+}
+
+// ---- git ------------------------------------------------------------------------------------
+
+function git(repo: string, args: readonly string[]): string {
+  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+export function repoRoot(dir: string): string {
+  return git(dir, ['rev-parse', '--show-toplevel']);
+}
+
+export interface GitInfo {
+  commit: string;
+  dirty: boolean;
+}
+
+export function gitInfo(repo: string): GitInfo {
+  try {
+    return { commit: git(repo, ['rev-parse', 'HEAD']), dirty: git(repo, ['status', '--porcelain']) !== '' };
+  } catch {
+    return { commit: 'unknown', dirty: false };
+  }
+}
+
+export function resolveRevision(repo: string, rev: string): string {
+  try {
+    return git(repo, ['rev-parse', '--verify', '--end-of-options', `${rev}^{commit}`]);
+  } catch {
+    throw new Error(`--against: unknown git revision ${JSON.stringify(rev)}`);
+  }
+}
+
+export interface Worktree {
+  path: string;
+  commit: string;
+  remove(): void;
+}
+
+/** `git worktree add --detach` at `path`, with the repo's node_modules symlinked in. */
+export function addWorktree(repo: string, commit: string, path: string): Worktree {
+  git(repo, ['worktree', 'add', '--detach', path, commit]);
+  const modules = join(repo, 'node_modules');
+  if (existsSync(modules) && !existsSync(join(path, 'node_modules'))) {
+    symlinkSync(modules, join(path, 'node_modules'), 'dir');
+  }
+  let removed = false;
+  return {
+    path,
+    commit,
+    remove(): void {
+      if (removed) return;
+      removed = true;
+      // Drop the symlink first, so nothing below can ever walk into the shared node_modules.
+      try {
+        if (lstatSync(join(path, 'node_modules')).isSymbolicLink()) unlinkSync(join(path, 'node_modules'));
+      } catch {
+        // not there
+      }
+      try {
+        git(repo, ['worktree', 'remove', '--force', path]);
+      } catch {
+        rmSync(path, { recursive: true, force: true });
+        try {
+          git(repo, ['worktree', 'prune']);
+        } catch {
+          // nothing more to do
+        }
+      }
+    },
+  };
+}
