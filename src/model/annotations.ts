@@ -17,7 +17,8 @@ export interface IngressSettings {
 }
 
 // ingress-nginx's rewrite-target charset (its annotation validator): letters, digits, - . _ ~ / : $
-const REWRITE_TARGET_RE = /^[A-Za-z0-9\-._~/:$]*$/;
+// Non-empty: ingress-nginx rejects an empty annotation value (an empty target would send an empty path upstream).
+const REWRITE_TARGET_RE = /^[A-Za-z0-9\-._~/:$]+$/;
 const APP_ROOT_RE = /^\/[A-Za-z0-9\-._~/]*$/;
 const FORWARDED_PREFIX_RE = /^[A-Za-z0-9\-._~/:]+$/;
 
