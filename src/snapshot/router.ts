@@ -57,7 +57,11 @@ export class Router {
 
   /** The route for a request, or null for Archway's own 404. */
   match(host: string, path: string): Route | null {
-    const h = this.findHost(host);
+    return this.matchHost(this.findHost(host), path);
+  }
+
+  /** The route within a host found by findHost (the data plane looks the host up once per request). */
+  matchHost(h: CompiledHost | null, path: string): Route | null {
     if (h === null) return this.#defaultRoute;
     return matchPath(h, path) ?? h.fallback;
   }

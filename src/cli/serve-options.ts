@@ -1,0 +1,99 @@
+// `archway serve` flags: the stable contract of issue 2 item 2, and their typed form.
+
+import { isIP } from 'node:net';
+import { formatFlagHelp, parseFlags, UsageError, type FlagSpec } from './flags.ts';
+import type { DefaultBackendService } from '../model/build.ts';
+import { TrustedProxies } from '../dataplane/trust.ts';
+
+export const SERVE_FLAGS: FlagSpec[] = [
+  { name: 'manifests', kind: 'string', repeatable: true, metavar: 'PATH', help: 'manifest file or directory (read recursively: .yaml, .yml, .json)' },
+  { name: 'http-port', kind: 'port', default: 8080, help: 'plain HTTP listener port' },
+  { name: 'https-port', kind: 'port', default: 8443, help: 'HTTPS listener port' },
+  { name: 'admin-port', kind: 'port', default: 10254, help: 'admin listener port (/healthz, /readyz, state as JSON)' },
+  { name: 'bind', kind: 'string', default: '0.0.0.0', metavar: 'ADDRESS', help: 'address of the HTTP and HTTPS listeners' },
+  { name: 'admin-bind', kind: 'string', default: '127.0.0.1', metavar: 'ADDRESS', help: 'address of the admin listener' },
+  { name: 'ingress-class', kind: 'string', default: 'archway', metavar: 'NAME', help: 'value of the kubernetes.io/ingress.class annotation served' },
+  { name: 'controller-name', kind: 'string', default: 'archway.dev/ingress-controller', metavar: 'NAME', help: 'spec.controller of the IngressClasses served' },
+  { name: 'watch-ingress-without-class', kind: 'bool', default: true, help: 'serve Ingresses that name no class' },
+  { name: 'default-backend-service', kind: 'string', metavar: 'NS/NAME[:PORT]', help: 'Service answering requests no rule matches (instead of 404)' },
+  { name: 'trusted-proxies', kind: 'list', default: [], metavar: 'CIDR,...', help: 'peers whose X-Forwarded-* and X-Real-IP headers are trusted' },
+  { name: 'proxy-connect-timeout', kind: 'duration', default: 5000, help: 'upstream connect timeout (504 when exceeded)' },
+  { name: 'proxy-read-timeout', kind: 'duration', default: 60_000, help: 'upstream inactivity timeout while a request is in flight (504)' },
+  { name: 'max-header-size', kind: 'size', default: 16384, help: 'largest request head accepted (431 beyond)' },
+  { name: 'keepalive-timeout', kind: 'duration', default: 75_000, help: 'idle client keep-alive connections are closed after this' },
+];
+
+export interface ServeConfig {
+  manifests: string[];
+  httpPort: number;
+  httpsPort: number;
+  adminPort: number;
+  bind: string;
+  adminBind: string;
+  ingressClass: string;
+  controllerName: string;
+  watchWithoutClass: boolean;
+  defaultBackendService: DefaultBackendService | undefined;
+  trustedProxies: string[];
+  connectTimeoutMs: number;
+  readTimeoutMs: number;
+  maxHeaderSize: number;
+  keepAliveTimeoutMs: number;
+}
+
+export function serveUsage(): string {
+  return `Usage: archway serve --manifests PATH [flags]
+
+Serve the Ingresses found in Kubernetes manifest files.
+
+Flags:
+${formatFlagHelp(SERVE_FLAGS)}
+`;
+}
+
+export function parseServeArgs(argv: readonly string[]): ServeConfig {
+  const { values: v, positionals } = parseFlags(argv, SERVE_FLAGS);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const manifests = (v.manifests as string[] | undefined) ?? [];
+  if (manifests.length === 0) throw new UsageError('--manifests is required: a file or directory of Kubernetes manifests');
+  for (const flag of ['bind', 'admin-bind']) {
+    if (isIP(v[flag] as string) === 0 && v[flag] !== 'localhost') throw new UsageError(`--${flag}: ${JSON.stringify(v[flag])} is not an IP address`);
+  }
+  const trustedProxies = v['trusted-proxies'] as string[];
+  try {
+    new TrustedProxies(trustedProxies);
+  } catch (e) {
+    throw new UsageError(`--trusted-proxies: ${(e as Error).message}`);
+  }
+  const maxHeaderSize = v['max-header-size'] as number;
+  if (maxHeaderSize < 1024 || maxHeaderSize > 1024 * 1024) throw new UsageError('--max-header-size must be between 1k and 1m');
+  return {
+    manifests,
+    httpPort: v['http-port'] as number,
+    httpsPort: v['https-port'] as number,
+    adminPort: v['admin-port'] as number,
+    bind: v.bind as string,
+    adminBind: v['admin-bind'] as string,
+    ingressClass: v['ingress-class'] as string,
+    controllerName: v['controller-name'] as string,
+    watchWithoutClass: v['watch-ingress-without-class'] as boolean,
+    defaultBackendService: parseServiceRef(v['default-backend-service'] as string | undefined),
+    trustedProxies,
+    connectTimeoutMs: v['proxy-connect-timeout'] as number,
+    readTimeoutMs: v['proxy-read-timeout'] as number,
+    maxHeaderSize,
+    keepAliveTimeoutMs: v['keepalive-timeout'] as number,
+  };
+}
+
+/** `NAMESPACE/NAME[:PORT]`, PORT a number or a port name. */
+export function parseServiceRef(s: string | undefined): DefaultBackendService | undefined {
+  if (s === undefined) return undefined;
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(?::([a-z0-9-]+))?$/.exec(s);
+  if (!m) throw new UsageError(`--default-backend-service: ${JSON.stringify(s)} is not NAMESPACE/NAME[:PORT]`);
+  const port = m[5];
+  if (port !== undefined && /^\d+$/.test(port) && (Number(port) < 1 || Number(port) > 65535)) {
+    throw new UsageError(`--default-backend-service: port ${port} is not 1-65535`);
+  }
+  return { namespace: m[1], name: m[3], port: port === undefined ? undefined : /^\d+$/.test(port) ? Number(port) : port };
+}

@@ -1,0 +1,148 @@
+// Upstream connections and the keep-alive pool. One UpstreamConn wraps one socket for its whole
+// life; its listeners are attached once and dispatch to the exchange currently using it, so a
+// request costs no new closures or listeners (issue 3 item 2).
+
+import { connect, type Socket } from 'node:net';
+import { clock } from './clock.ts';
+import type { Endpoint } from './backends.ts';
+
+/** What an upstream connection reports to the exchange that holds it. */
+export interface UpstreamOwner {
+  onUpstreamConnect(up: UpstreamConn): void;
+  onUpstreamData(up: UpstreamConn, chunk: Buffer): void;
+  onUpstreamDrain(up: UpstreamConn): void;
+  /** The socket closed or failed; `err` is set for errors. */
+  onUpstreamClose(up: UpstreamConn, err: Error | undefined): void;
+}
+
+export class UpstreamConn {
+  readonly socket: Socket;
+  readonly endpoint: Endpoint;
+  readonly pool: UpstreamPool;
+  owner: UpstreamOwner | null = null;
+  connected = false;
+  /** Served at least one response before (a pooled connection may have been closed by the peer meanwhile). */
+  reused = false;
+  closed = false;
+  /** Coarse-clock deadline for connect / read inactivity while owned; idle expiry while pooled. */
+  deadline = 0;
+  /** Cause of the first error seen, kept for the status code decision. */
+  error: Error | undefined;
+
+  constructor(pool: UpstreamPool, endpoint: Endpoint) {
+    this.pool = pool;
+    this.endpoint = endpoint;
+    const s = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+    this.socket = s;
+    s.on('connect', this.#onConnect);
+    s.on('data', this.#onData);
+    s.on('drain', this.#onDrain);
+    s.on('error', this.#onError);
+    s.on('close', this.#onClose);
+  }
+
+  #onConnect = (): void => {
+    this.connected = true;
+    this.owner?.onUpstreamConnect(this);
+  };
+
+  #onData = (chunk: Buffer): void => {
+    const o = this.owner;
+    if (o !== null) o.onUpstreamData(this, chunk);
+    else this.destroy(); // unsolicited bytes on an idle connection: it cannot be trusted any more
+  };
+
+  #onDrain = (): void => {
+    this.owner?.onUpstreamDrain(this);
+  };
+
+  #onError = (err: Error): void => {
+    this.error ??= err;
+  };
+
+  #onClose = (): void => {
+    this.closed = true;
+    this.pool.forget(this);
+    const o = this.owner;
+    this.owner = null;
+    o?.onUpstreamClose(this, this.error);
+  };
+
+  destroy(): void {
+    this.owner = null;
+    if (!this.closed) this.socket.destroy();
+  }
+}
+
+/** Idle keep-alive connections per endpoint, most recently used first (LIFO keeps few sockets hot). */
+export class UpstreamPool {
+  #idle = new Map<string, UpstreamConn[]>();
+  readonly maxIdlePerEndpoint: number;
+  readonly idleTimeoutMs: number;
+
+  constructor(maxIdlePerEndpoint = 1024, idleTimeoutMs = 60_000) {
+    this.maxIdlePerEndpoint = maxIdlePerEndpoint;
+    this.idleTimeoutMs = idleTimeoutMs;
+  }
+
+  /** A pooled connection for the endpoint, or a new one (connecting). `owner` receives its events. */
+  acquire(endpoint: Endpoint, owner: UpstreamOwner): UpstreamConn {
+    const list = this.#idle.get(endpoint.key);
+    if (list !== undefined) {
+      while (list.length > 0) {
+        const up = list.pop()!;
+        if (up.closed || up.socket.destroyed) continue;
+        up.owner = owner;
+        up.socket.resume();
+        return up;
+      }
+    }
+    const up = new UpstreamConn(this, endpoint);
+    up.owner = owner;
+    return up;
+  }
+
+  release(up: UpstreamConn): void {
+    up.owner = null;
+    if (up.closed) return;
+    let list = this.#idle.get(up.endpoint.key);
+    if (list === undefined) this.#idle.set(up.endpoint.key, (list = []));
+    if (list.length >= this.maxIdlePerEndpoint) {
+      up.destroy();
+      return;
+    }
+    up.reused = true;
+    up.deadline = clock.now + this.idleTimeoutMs;
+    list.push(up);
+  }
+
+  forget(up: UpstreamConn): void {
+    const list = this.#idle.get(up.endpoint.key);
+    if (list === undefined) return;
+    const i = list.lastIndexOf(up);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#idle.delete(up.endpoint.key);
+  }
+
+  /** Closes idle connections past their idle deadline (called from the data plane's sweep timer). */
+  sweep(now: number): void {
+    for (const list of this.#idle.values()) {
+      for (let i = 0; i < list.length; i++) if (list[i].deadline <= now) list[i].destroy();
+    }
+  }
+
+  /** Keep only endpoints still referenced by the current configuration (issue 4: pools survive swaps). */
+  retain(keys: ReadonlySet<string>): void {
+    for (const [k, list] of this.#idle) if (!keys.has(k)) for (const up of [...list]) up.destroy();
+  }
+
+  idleCount(): number {
+    let n = 0;
+    for (const l of this.#idle.values()) n += l.length;
+    return n;
+  }
+
+  closeAll(): void {
+    for (const list of [...this.#idle.values()]) for (const up of [...list]) up.destroy();
+  }
+}
