@@ -51,6 +51,22 @@ export function eqLower(buf: Buffer, pos: number, lit: string): boolean {
   return true;
 }
 
+/**
+ * True when buf[pos..) spells `lit` case-insensitively with at least one '_' where `lit` has '-'.
+ * Such names (Content_Length, Transfer_Encoding) are rejected: CGI-style servers (WSGI, PHP, ...) map
+ * '-' and '_' to the same variable name, so the origin could see a framing header this hop ignored.
+ */
+function eqLowerUnderscore(buf: Buffer, pos: number, lit: string): boolean {
+  let under = false;
+  for (let i = 0; i < lit.length; i++) {
+    const b = buf[pos + i];
+    const l = lit.charCodeAt(i);
+    if (b === 0x5f && l === 0x2d) under = true;
+    else if ((b | 0x20) !== l) return false;
+  }
+  return under;
+}
+
 /** Result of parsing an authority (Host value or the authority of an absolute-form target). */
 export interface HostParts {
   host: string;
@@ -179,6 +195,7 @@ export function parseFieldLines(
     while (TCHAR[c] === 1) c = buf[++p];
     const ne = p;
     if (c !== 58) {
+      if (c === 10) throw new HttpParseError('BARE_LF', 400, 'LF without preceding CR in field line');
       if (ne === ns) throw bad('INVALID_HEADER_NAME', 'empty or invalid field name');
       if (c === 32 || c === 9) {
         // RFC 9112 §5.1: no whitespace between field name and colon; a server MUST reject with 400.
@@ -231,12 +248,16 @@ export function parseFieldLines(
             throw bad('DUPLICATE_CONTENT_LENGTH', 'more than one Content-Length field');
           }
           st.contentLength = parseContentLength(buf, vs, ve);
+        } else if (eqLowerUnderscore(buf, ns, 'content-length')) {
+          throw bad('INVALID_HEADER_NAME', 'Content_Length: underscore variant of a framing header');
         }
         break;
       case 17:
         if (eqLower(buf, ns, 'transfer-encoding')) {
           st.teValue = st.teCount === 0 ? value : st.teValue + ', ' + value;
           st.teCount++;
+        } else if (eqLowerUnderscore(buf, ns, 'transfer-encoding')) {
+          throw bad('INVALID_HEADER_NAME', 'Transfer_Encoding: underscore variant of a framing header');
         }
         break;
     }
