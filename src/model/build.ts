@@ -172,14 +172,23 @@ export function comparePrecedence(a: PathRoute, b: PathRoute): number {
   return b.path.length - a.path.length || MATCH_RANK[a.match] - MATCH_RANK[b.match] || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || a.age - b.age;
 }
 
-/** Older first: creationTimestamp when present (objects without one count as newest), then namespace/name. */
+/**
+ * Older first: creationTimestamp when present (objects without one, or with an unparsable one, count as
+ * newest), compared as instants (RFC 3339 offsets differ as strings), then namespace/name.
+ */
 export function compareAge(a: Ingress, b: Ingress): number {
-  if (a.created !== b.created) {
-    if (!a.created) return 1;
-    if (!b.created) return -1;
-    return a.created < b.created ? -1 : 1;
-  }
+  const ta = instant(a.created);
+  const tb = instant(b.created);
+  if (ta !== tb) return ta - tb;
   return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+// RFC 3339 date-time with a zone: Date.parse would read a zone-less time as local time (machine dependent).
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function instant(created: string): number {
+  const t = RFC3339.test(created) ? Date.parse(created) : NaN;
+  return Number.isNaN(t) ? Number.MAX_VALUE : t;
 }
 
 function resolveRef(ing: Ingress, ref: BackendRef, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[]): string {

@@ -10,18 +10,29 @@ export type UserRegex = RE2JS;
 export const MAX_PATTERN_LENGTH = 1024;
 
 /**
+ * Largest compiled program (RE2 instructions) we accept. Counted repetitions multiply: `a{1000}` repeated
+ * in a 1 KiB pattern compiles to ~140k instructions (hundreds of ms to compile, and a slower match on
+ * every request). Realistic path patterns are well under a few hundred.
+ */
+export const MAX_PROGRAM_SIZE = 10_000;
+
+/**
  * The ingress-nginx convention: a path regex is anchored at the start and case-insensitive
  * (`location ~* "^<path>"`). Returns the pattern source shipped in the routing table.
  */
 export function pathPatternSource(path: string): string {
-  return `^${path}`;
+  // Grouped, so that every alternative is anchored (`^/a|/b` would find `/b` anywhere); non-capturing,
+  // so `$1`..`$n` of rewrite-target still count the user's own groups.
+  return `^(?:${path})`;
 }
 
 /** Compiles a pattern source, or returns a human-readable reason it cannot be used. */
 export function compileUserRegex(source: string): UserRegex | string {
   if (source.length > MAX_PATTERN_LENGTH) return `regular expression longer than ${MAX_PATTERN_LENGTH} characters`;
   try {
-    return RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+    const re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+    if (re.programSize() > MAX_PROGRAM_SIZE) return `regular expression too large (compiles to more than ${MAX_PROGRAM_SIZE} instructions; reduce counted repetitions like {1000})`;
+    return re;
   } catch (e) {
     return `unsupported regular expression (Archway uses the linear-time RE2 syntax: no backreferences or lookaround): ${(e as Error).message}`;
   }
