@@ -1,9 +1,10 @@
 // Archway as a contender: the manifests it serves, its command line (or an override), and
 // git worktrees for benchmarking another revision.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Proc } from './processes.ts';
 
 // ---- manifests ------------------------------------------------------------------------------
 
@@ -145,18 +146,20 @@ export function archwayCommand(template: string, values: Placeholders, withWorke
   };
 }
 
-/** Does `<cmd> serve --help` mention --workers? Bounded to 15 s; false on any failure. */
-export function supportsWorkersFlag(template: string, tree: string): boolean {
+/**
+ * Does `<cmd> serve --help` mention --workers? Bounded to 15 s; false on any failure. Runs as
+ * its own process group, so a command that forks is stopped as a whole.
+ */
+export async function supportsWorkersFlag(template: string, tree: string): Promise<boolean> {
   if (template.includes('{httpPort}')) return false;
   const values: Placeholders = { tree, manifests: '', httpPort: 0, adminPort: 0, backendPort: 0 };
   const words = templateWords(template).map((word) => substitute(word, values));
-  const result = spawnSync(words[0]!, [...words.slice(1), 'serve', '--help'], {
-    cwd: tree,
-    encoding: 'utf8',
-    timeout: 15_000,
-    killSignal: 'SIGKILL',
-  });
-  return /--workers\b/.test(`${result.stdout ?? ''}${result.stderr ?? ''}`);
+  const proc = new Proc('help', words[0]!, [...words.slice(1), 'serve', '--help'], { cwd: tree });
+  const timer = setTimeout(() => void proc.stop(500), 15_000);
+  await proc.exited;
+  clearTimeout(timer);
+  await proc.stop(500); // anything it left behind in its group
+  return /--workers\b/.test(`${proc.stdoutTail()}${proc.stderrTail()}`);
 }
 
 // ---- git ------------------------------------------------------------------------------------

@@ -47,8 +47,13 @@ export function nginxContender(
 }
 
 /** Archway from `tree` (the working tree or a worktree), started with `template`. */
-export function archwayContender(context: ContenderContext, id: string, template: string, tree: string): Contender {
-  const withWorkers = supportsWorkersFlag(template, tree);
+export async function archwayContender(
+  context: ContenderContext,
+  id: string,
+  template: string,
+  tree: string,
+): Promise<Contender> {
+  const withWorkers = await supportsWorkersFlag(template, tree);
   const sample = archwayCommand(
     template,
     { tree, manifests: context.manifestsDir, httpPort: 'HTTP_PORT', adminPort: 'ADMIN_PORT', backendPort: context.backendPort },

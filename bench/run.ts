@@ -192,6 +192,7 @@ async function main(): Promise<number> {
   const repo = repoRoot(benchDir);
   const tools = ensureTools();
   const startedAt = new Date();
+  const archwayGit = gitInfo(repo); // now: other commits may land while we measure
 
   const tmpRoot = mkdtempSync(join(os.tmpdir(), 'archway-bench-'));
   chmodSync(tmpRoot, 0o755); // nginx workers run as nobody when we are root
@@ -237,7 +238,7 @@ async function main(): Promise<number> {
 
   const archwayId = 'archway';
   const contenders: Contender[] = [
-    archwayContender(context, archwayId, options.archwayCmd, repo),
+    await archwayContender(context, archwayId, options.archwayCmd, repo),
     nginxContender(context, 'nginx', true),
   ];
   const unbufferedId = 'nginx-unbuffered';
@@ -252,7 +253,7 @@ async function main(): Promise<number> {
     const tree = worktree;
     cleanups.push(() => tree.remove());
     revisionId = `archway@${options.against}`;
-    contenders.push(archwayContender(context, revisionId, options.archwayCmd, worktree.path));
+    contenders.push(await archwayContender(context, revisionId, options.archwayCmd, worktree.path));
     log(`# ${revisionId}: worktree of ${commit.slice(0, 12)} at ${worktree.path}`);
   }
   for (const c of contenders) log(`# ${c.id}: ${c.describe}`);
@@ -296,12 +297,11 @@ async function main(): Promise<number> {
     const m = await measureOnce(step.contender, SCENARIOS[step.scenario], step.round, measureOptions);
     measurements.push(m);
     log(progressLine(m, plan.length, index));
-    if (!m.ok && m.tail) log(m.tail.split('\n').slice(-10).map((l) => `#   | ${l}`).join('\n'));
+    if (!m.ok && m.tail) log(m.tail.split('\n').slice(-20).map((l) => `#   | ${l}`).join('\n'));
   }
   clearTimeout(watchdog);
   await stopAll();
 
-  const archwayGit = gitInfo(repo);
   const metaLines = [
     `${startedAt.toISOString()}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cpuCount} CPUs, ${os.release()}`,
     `proxy under test on CPU ${PROXY_CPU}; wrk and backend (nginx, 1 worker) on CPU ${LOAD_CPU}`,
