@@ -210,14 +210,14 @@ export class ClientConn implements UpstreamOwner {
     this.#resBuf = null;
     this.#resScanFrom = 0;
     this.#resStarted = false;
-    // Hold client bytes until the upstream can take them.
-    this.#pauseClient();
     const up = this.plane.pool.acquire(ep, this);
     this.#up = up;
     if (up.connected) {
       up.deadline = clock.now + this.plane.options.readTimeoutMs;
       this.#sendHead(up);
     } else {
+      // Hold client bytes until the upstream can take them.
+      this.#pauseClient();
       up.deadline = clock.now + this.plane.options.connectTimeoutMs;
     }
   }
@@ -497,6 +497,7 @@ export class ClientConn implements UpstreamOwner {
   /** Called by the data plane's sweep when this connection's deadline (or its upstream's) has passed. */
   expire(now: number): void {
     if (this.phase === HEAD) {
+      if (this.deadline > now) return;
       // Keep-alive idle or slow head (slowloris): close. A partial head gets a 408 first.
       if (this.#buf !== null && this.#buf.length > 0) this.#writeFinal(localResponse(408, { close: true }));
       else this.#close();
