@@ -41,6 +41,8 @@ export function parseManifestText(text: string, file: string): ParsedFile {
       out.diagnostics.push({ code: 'MANIFEST_PARSE_ERROR', severity: 'error', message: `${(e as Error).message}; document skipped`, file, line });
       continue;
     }
+    // An empty document (`---` twice, a trailing `---`, only comments) parses as a null scalar: skip it, as kubectl does.
+    if (value === null || value === undefined) continue;
     const obj = asObject(value);
     if (obj && obj.kind === 'List') {
       const itemsNode = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
