@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEMO_BACKENDS, startDemoBackends } from '../demo/backends.ts';
@@ -63,6 +64,18 @@ const httpPort = parsePort('--http-port', values['http-port'], 8080);
 const adminPort = parsePort('--admin-port', values['admin-port'], 10254);
 
 if (!existsSync(MAIN)) fail(`${MAIN} does not exist yet, so there is no Archway to start`, 1);
+
+/** Whether nothing listens on `port` (any address), checked by binding it for a moment. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+for (const [flag, port] of [['--http-port', httpPort], ['--admin-port', adminPort]] as const) {
+  if (!(await portFree(port))) fail(`port ${port} is already in use; choose another: npm start -- ${flag} N`, 1);
+}
 
 let backends: RunningBackends;
 try {
