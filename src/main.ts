@@ -49,7 +49,13 @@ async function serve(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const running = await startServe(config);
+  let running;
+  try {
+    running = await startServe(config);
+  } catch (e) {
+    process.stderr.write(`archway serve: ${(e as Error).message}\n`);
+    return 1;
+  }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

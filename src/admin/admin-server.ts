@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 export interface AdminState {
   ready(): boolean;
   /** JSON documents served under GET /<name>. */
-  documents: Record<string, () => unknown>;
+  documents: Record<string, () => unknown | Promise<unknown>>;
 }
 
 export function startAdminServer(state: AdminState, host: string, port: number): Promise<{ server: Server; port: number }> {
@@ -15,7 +15,15 @@ export function startAdminServer(state: AdminState, host: string, port: number):
     if (path === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
     if (path === '/readyz') return state.ready() ? send(res, 200, 'text/plain', 'ready\n') : send(res, 503, 'text/plain', 'not ready\n');
     const doc = state.documents[path.slice(1)];
-    if (doc) return send(res, 200, 'application/json', `${JSON.stringify(doc(), null, 2)}\n`);
+    if (doc) {
+      Promise.resolve()
+        .then(doc)
+        .then(
+          (value) => send(res, 200, 'application/json', `${JSON.stringify(value, null, 2)}\n`),
+          (e: Error) => send(res, 500, 'text/plain', `${e.message}\n`),
+        );
+      return;
+    }
     send(res, 404, 'text/plain', `not found; try ${['/healthz', '/readyz', ...Object.keys(state.documents).map((d) => `/${d}`)].join(', ')}\n`);
   });
   return new Promise((resolve, reject) => {

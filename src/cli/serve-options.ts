@@ -1,6 +1,7 @@
 // `archway serve` flags: the stable contract of issue 2 item 2, and their typed form.
 
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { formatFlagHelp, parseFlags, UsageError, type FlagSpec } from './flags.ts';
 import type { DefaultBackendService } from '../model/build.ts';
 import { TrustedProxies } from '../dataplane/trust.ts';
@@ -21,6 +22,7 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'proxy-read-timeout', kind: 'duration', default: 60_000, help: 'upstream inactivity timeout while a request is in flight (504)' },
   { name: 'max-header-size', kind: 'size', default: 16384, help: 'largest request head accepted (431 beyond)' },
   { name: 'keepalive-timeout', kind: 'duration', default: 75_000, help: 'idle client keep-alive connections are closed after this' },
+  { name: 'workers', kind: 'string', default: 'auto', metavar: 'N|auto', help: 'data-plane worker processes sharing the listeners (auto: one per CPU; 0: serve from the controller process itself)' },
 ];
 
 export interface ServeConfig {
@@ -39,6 +41,8 @@ export interface ServeConfig {
   readTimeoutMs: number;
   maxHeaderSize: number;
   keepAliveTimeoutMs: number;
+  /** Data-plane worker processes; 0 runs the data plane inside the controller process. */
+  workers: number;
 }
 
 export function serveUsage(): string {
@@ -83,6 +87,7 @@ export function parseServeArgs(argv: readonly string[]): ServeConfig {
     readTimeoutMs: v['proxy-read-timeout'] as number,
     maxHeaderSize,
     keepAliveTimeoutMs: v['keepalive-timeout'] as number,
+    workers: parseWorkers(v.workers as string),
   };
 }
 
@@ -96,4 +101,10 @@ export function parseServiceRef(s: string | undefined): DefaultBackendService | 
     throw new UsageError(`--default-backend-service: port ${port} is not 1-65535`);
   }
   return { namespace: m[1], name: m[3], port: port === undefined ? undefined : /^\d+$/.test(port) ? Number(port) : port };
+}
+
+export function parseWorkers(s: string): number {
+  if (s === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(s) || Number(s) > 256) throw new UsageError(`--workers: ${JSON.stringify(s)} is not a number of workers (0-256) or auto`);
+  return Number(s);
 }

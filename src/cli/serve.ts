@@ -1,58 +1,82 @@
-// `archway serve`: wires source -> controller -> data plane, plus the admin listener.
+// `archway serve`: wires source -> controller -> data plane (in worker processes, or in-process with
+// --workers 0), plus the admin listener that speaks for the whole instance.
 
+import type { Server } from 'node:http';
 import { startAdminServer } from '../admin/admin-server.ts';
 import { Controller, stderrLog } from '../controller/controller.ts';
 import { ManifestSource } from '../controller/manifest-source.ts';
-import { DataPlane } from '../dataplane/dataplane.ts';
+import { DataPlane, DEFAULT_DATAPLANE_OPTIONS, type DataPlaneOptions } from '../dataplane/dataplane.ts';
+import { WorkerPool } from '../workers/worker-pool.ts';
 import type { ServeConfig } from './serve-options.ts';
 
 export interface RunningServer {
   httpPort: number;
   adminPort: number;
   controller: Controller;
-  plane: DataPlane;
+  /** The in-process data plane (--workers 0), else null. */
+  plane: DataPlane | null;
+  workers: WorkerPool | null;
   stop(): Promise<void>;
 }
 
 export async function startServe(config: ServeConfig): Promise<RunningServer> {
-  const plane = new DataPlane({
+  const options: DataPlaneOptions = {
+    ...DEFAULT_DATAPLANE_OPTIONS,
     maxHeadSize: config.maxHeaderSize,
     connectTimeoutMs: config.connectTimeoutMs,
     readTimeoutMs: config.readTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     trustedProxies: config.trustedProxies,
-  });
+  };
+  const plane = config.workers === 0 ? new DataPlane(options) : null;
+  const workers = config.workers === 0 ? null : new WorkerPool(config.workers, options, { host: config.bind, port: config.httpPort }, stderrLog);
   const source = new ManifestSource(config.manifests);
   const controller = new Controller(source, {
     controllerName: config.controllerName,
     ingressClass: config.ingressClass,
     watchWithoutClass: config.watchWithoutClass,
     defaultBackendService: config.defaultBackendService,
-  }, plane, stderrLog);
+  }, (plane ?? workers)!, stderrLog);
 
   const admin = await startAdminServer({
-    ready: () => controller.ready && !plane.draining,
+    ready: () => controller.ready && (plane ? !plane.draining : workers!.applied),
     documents: {
       diagnostics: () => controller.diagnostics,
       routes: () => controller.table,
-      stats: () => ({ ...plane.stats, openConnections: plane.openConnections, idleUpstreamConnections: plane.pool.idleCount() }),
+      stats: () => (plane ? { ...plane.stats, openConnections: plane.openConnections, idleUpstreamConnections: plane.pool.idleCount(), workers: 0 } : workers!.stats()),
     },
   }, config.adminBind, config.adminPort);
 
-  await source.loadAll();
-  controller.sync();
-  const httpPort = await plane.listenHttp(config.bind, config.httpPort);
-  stderrLog.info(`listening on http://${config.bind}:${httpPort}, admin on http://${config.adminBind}:${admin.port}`);
+  let httpPort: number;
+  try {
+    await source.loadAll();
+    controller.sync();
+    httpPort = plane ? await plane.listenHttp(config.bind, config.httpPort) : await workers!.start();
+    if (workers) await workers.waitApplied();
+  } catch (e) {
+    plane?.close();
+    await workers?.stop(0);
+    await closeServer(admin.server);
+    throw e;
+  }
+  stderrLog.info(`listening on http://${config.bind}:${httpPort}${workers ? ` with ${workers.count} worker(s)` : ''}, admin on http://${config.adminBind}:${admin.port}`);
 
   return {
     httpPort,
     adminPort: admin.port,
     controller,
     plane,
+    workers,
     async stop() {
-      plane.close();
-      await new Promise<void>((r) => admin.server.close(() => r()));
-      admin.server.closeAllConnections();
+      plane?.close();
+      await workers?.stop(0);
+      await closeServer(admin.server);
     },
   };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  const closed = new Promise<void>((r) => server.close(() => r()));
+  server.closeAllConnections();
+  await closed;
 }

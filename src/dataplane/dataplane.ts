@@ -76,13 +76,16 @@ export class DataPlane {
     this.pool.retain(keys);
   }
 
-  /** Listens for plain HTTP on host:port (port 0: ephemeral). Resolves with the bound port. */
-  listenHttp(host: string, port: number): Promise<number> {
+  /**
+   * Listens for plain HTTP on host:port (port 0: ephemeral). Resolves with the bound port.
+   * `reusePort`: several worker processes bind the same port and the kernel spreads connections.
+   */
+  listenHttp(host: string, port: number, reusePort = false): Promise<number> {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, 'http'));
     this.#servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host, port, backlog: 4096 }, () => {
+      server.listen({ host, port, backlog: 4096, reusePort }, () => {
         server.off('error', reject);
         const addr = server.address();
         resolve(typeof addr === 'object' && addr !== null ? addr.port : port);

@@ -1,0 +1,23 @@
+// Messages between the primary (controller) and data-plane worker processes. The routing table
+// travels as plain data; this is the only path by which configuration reaches a worker (issue 3 item 1).
+
+import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
+import type { RoutingTable } from '../snapshot/table.ts';
+
+export interface ListenSpec {
+  host: string;
+  port: number;
+}
+
+export type ToWorker =
+  | { type: 'init'; options: DataPlaneOptions; http: ListenSpec }
+  | { type: 'table'; table: RoutingTable }
+  | { type: 'stats'; id: number }
+  | { type: 'drain'; graceMs: number };
+
+export type FromWorker =
+  | { type: 'listening'; port: number }
+  | { type: 'applied'; hash: string }
+  | { type: 'stats'; id: number; stats: DataPlaneStats & { openConnections: number; idleUpstreamConnections: number } }
+  | { type: 'drained' }
+  | { type: 'error'; message: string };

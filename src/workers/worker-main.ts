@@ -1,0 +1,50 @@
+// Entry point of a data-plane worker process: one DataPlane, its own SO_REUSEPORT listener, tables
+// received from the primary over IPC. Knows nothing of Kubernetes (ARCHITECTURE.md rule 6).
+
+import { DataPlane } from '../dataplane/dataplane.ts';
+import type { FromWorker, ToWorker } from './protocol.ts';
+
+let plane: DataPlane | null = null;
+
+function send(m: FromWorker): void {
+  process.send?.(m);
+}
+
+process.on('message', (raw: unknown) => {
+  const m = raw as ToWorker;
+  switch (m.type) {
+    case 'init':
+      plane = new DataPlane(m.options);
+      plane.listenHttp(m.http.host, m.http.port, true).then(
+        (port) => send({ type: 'listening', port }),
+        (e: Error) => {
+          send({ type: 'error', message: `cannot listen on ${m.http.host}:${m.http.port}: ${e.message}` });
+          process.exit(1);
+        },
+      );
+      break;
+    case 'table':
+      plane?.setTable(m.table);
+      send({ type: 'applied', hash: m.table.hash });
+      break;
+    case 'stats':
+      if (plane) send({ type: 'stats', id: m.id, stats: { ...plane.stats, openConnections: plane.openConnections, idleUpstreamConnections: plane.pool.idleCount() } });
+      break;
+    case 'drain':
+      if (!plane) process.exit(0);
+      void drainAndExit(plane, m.graceMs);
+      break;
+  }
+});
+
+async function drainAndExit(p: DataPlane, graceMs: number): Promise<void> {
+  await p.drain();
+  await p.waitIdle(graceMs);
+  p.close();
+  send({ type: 'drained' });
+  process.exit(0);
+}
+
+// The primary going away means this worker must too (no orphans holding the port).
+process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => {}); // the primary coordinates shutdown; a terminal's Ctrl-C reaches us too

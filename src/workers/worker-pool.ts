@@ -1,0 +1,199 @@
+// The primary side of the data-plane workers: forks N workers, ships every routing table to each,
+// restarts a crashed worker without disturbing the others, and answers for the whole instance.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
+import type { RoutingTable } from '../snapshot/table.ts';
+import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
+
+const WORKER_ENTRY = new URL('./worker-main.ts', import.meta.url);
+
+export type InstanceStats = DataPlaneStats & { openConnections: number; idleUpstreamConnections: number; workers: number };
+
+interface Worker {
+  index: number;
+  child: ChildProcess;
+  listening: boolean;
+  appliedHash: string;
+  restarts: number;
+}
+
+export interface WorkerPoolLog {
+  info(msg: string): void;
+}
+
+export class WorkerPool {
+  readonly count: number;
+  readonly options: DataPlaneOptions;
+  readonly log: WorkerPoolLog;
+  #http: ListenSpec;
+  #workers: (Worker | null)[] = [];
+  #table: RoutingTable | null = null;
+  #stopping = false;
+  #statsId = 0;
+  #pendingStats = new Map<number, { left: number; acc: InstanceStats; done: (s: InstanceStats) => void }>();
+  /** Port reservation held while workers bind with SO_REUSEPORT (port 0 must mean one port for all). */
+  #reservation: Server | null = null;
+  #waiters: Array<() => void> = [];
+  /** First error a worker reported before every worker listened: start() fails with it. */
+  #startError = '';
+
+  constructor(count: number, options: DataPlaneOptions, http: ListenSpec, log: WorkerPoolLog) {
+    this.count = count;
+    this.options = options;
+    this.#http = { ...http };
+    this.log = log;
+  }
+
+  /** Starts the workers and resolves with the HTTP port once every worker listens. */
+  async start(): Promise<number> {
+    if (this.#http.port === 0) {
+      // Reserve one ephemeral port in the SO_REUSEPORT group, let the workers join it, then leave.
+      const r = createServer();
+      await new Promise<void>((resolve, reject) => {
+        r.once('error', reject);
+        r.listen({ host: this.#http.host, port: 0, reusePort: true, backlog: 1 }, () => resolve());
+      });
+      r.on('connection', (s) => s.destroy());
+      this.#reservation = r;
+      const a = r.address();
+      this.#http.port = typeof a === 'object' && a ? a.port : 0;
+    }
+    for (let i = 0; i < this.count; i++) this.#spawn(i, 0);
+    const ok = await this.#until(() => this.#startError !== '' || this.#workers.every((w) => w !== null && w.listening));
+    if (this.#startError !== '' || !ok) {
+      await this.stop(0);
+      throw new Error(this.#startError || 'data-plane workers did not start listening in time');
+    }
+    if (this.#reservation) {
+      const r = this.#reservation;
+      this.#reservation = null;
+      await new Promise<void>((resolve) => r.close(() => resolve()));
+    }
+    return this.#http.port;
+  }
+
+  /** TableSink: ship the table to every worker (and to any worker started later). */
+  setTable(table: RoutingTable): void {
+    this.#table = table;
+    for (const w of this.#workers) if (w) this.#send(w, { type: 'table', table });
+  }
+
+  /** Every live worker is serving the current table. */
+  get applied(): boolean {
+    const hash = this.#table?.hash;
+    return hash !== undefined && this.#workers.every((w) => w !== null && w.listening && w.appliedHash === hash);
+  }
+
+  /** Resolves once every worker applied the current table (or the timeout passes). */
+  waitApplied(timeoutMs = 10_000): Promise<boolean> {
+    return this.#until(() => this.applied, timeoutMs);
+  }
+
+  get pids(): number[] {
+    return this.#workers.flatMap((w) => (w?.child.pid ? [w.child.pid] : []));
+  }
+
+  async stats(timeoutMs = 1000): Promise<InstanceStats> {
+    const id = ++this.#statsId;
+    const live = this.#workers.filter((w): w is Worker => w !== null && w.listening);
+    const acc: InstanceStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0, openConnections: 0, idleUpstreamConnections: 0, workers: live.length };
+    if (live.length === 0) return acc;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#pendingStats.delete(id);
+        resolve(acc);
+      }, timeoutMs);
+      this.#pendingStats.set(id, { left: live.length, acc, done: (s) => (clearTimeout(timer), resolve(s)) });
+      for (const w of live) this.#send(w, { type: 'stats', id });
+    });
+  }
+
+  /** Graceful stop: workers stop accepting, finish in-flight requests within graceMs, then exit. */
+  async stop(graceMs: number): Promise<void> {
+    this.#stopping = true;
+    const live = this.#workers.filter((w): w is Worker => w !== null);
+    await Promise.all(live.map((w) => new Promise<void>((resolve) => {
+      if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
+      const kill = setTimeout(() => w.child.kill('SIGKILL'), graceMs + 2000);
+      w.child.once('exit', () => (clearTimeout(kill), resolve()));
+      if (!this.#send(w, { type: 'drain', graceMs })) w.child.kill('SIGTERM');
+    })));
+    this.#reservation?.close();
+  }
+
+  #spawn(index: number, restarts: number): void {
+    const child = fork(WORKER_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const w: Worker = { index, child, listening: false, appliedHash: '', restarts };
+    this.#workers[index] = w;
+    child.on('message', (m: FromWorker) => this.#onMessage(w, m));
+    child.on('error', (e) => this.log.info(`worker ${index}: ${e.message}`));
+    child.on('exit', (code, signal) => {
+      if (this.#workers[index] === w) this.#workers[index] = null;
+      if (this.#stopping) return;
+      // Restart with a growing back-off so a crash loop cannot spin; the other workers keep serving.
+      const delay = Math.min(5000, 100 * 2 ** Math.min(restarts, 6));
+      this.log.info(`worker ${index} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
+      setTimeout(() => {
+        if (!this.#stopping) this.#spawn(index, restarts + 1);
+      }, delay).unref();
+    });
+    this.#send(w, { type: 'init', options: this.options, http: this.#http });
+    if (this.#table) this.#send(w, { type: 'table', table: this.#table });
+  }
+
+  #onMessage(w: Worker, m: FromWorker): void {
+    switch (m.type) {
+      case 'listening':
+        w.listening = true;
+        if (w.restarts > 0) this.log.info(`worker ${w.index} restarted (pid ${w.child.pid})`);
+        break;
+      case 'applied':
+        w.appliedHash = m.hash;
+        break;
+      case 'stats': {
+        const p = this.#pendingStats.get(m.id);
+        if (!p) break;
+        for (const k of Object.keys(m.stats) as (keyof typeof m.stats)[]) p.acc[k] += m.stats[k];
+        if (--p.left === 0) {
+          this.#pendingStats.delete(m.id);
+          p.done(p.acc);
+        }
+        break;
+      }
+      case 'error':
+        if (!w.listening && this.#startError === '') this.#startError = m.message;
+        this.log.info(`worker ${w.index}: ${m.message}`);
+        break;
+      case 'drained':
+        break;
+    }
+    for (const f of this.#waiters.splice(0)) f();
+  }
+
+  #send(w: Worker, m: ToWorker): boolean {
+    if (!w.child.connected) return false;
+    try {
+      return w.child.send(m);
+    } catch {
+      return false;
+    }
+  }
+
+  #until(cond: () => boolean, timeoutMs = 30_000): Promise<boolean> {
+    return new Promise((resolve) => {
+      const until = Date.now() + timeoutMs;
+      const check = () => {
+        if (cond()) return resolve(true);
+        if (Date.now() > until) return resolve(false);
+        this.#waiters.push(check);
+        setTimeout(() => {
+          const i = this.#waiters.indexOf(check);
+          if (i >= 0) this.#waiters.splice(i, 1), check();
+        }, 200).unref();
+      };
+      check();
+    });
+  }
+}
