@@ -59,7 +59,8 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     await closeServer(admin.server);
     throw e;
   }
-  stderrLog.info(`listening on http://${config.bind}:${httpPort}${workers ? ` with ${workers.count} worker(s)` : ''}, admin on http://${config.adminBind}:${admin.port}`);
+  if (workers) stderrLog.info(`data plane: ${workers.count} worker process(es), pids ${workers.pids.join(', ')}`);
+  stderrLog.info(`listening on http://${config.bind}:${httpPort}, admin on http://${config.adminBind}:${admin.port}`);
 
   return {
     httpPort,
