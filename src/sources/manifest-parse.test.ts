@@ -71,6 +71,13 @@ test('malformed YAML: reported with a line, the other documents still parsed', (
   }
 });
 
+test('one parse mistake reported several times at the same line is reported once', () => {
+  const r = parseManifestText('this: is: not: yaml\n', 'x.yml');
+  const keys = r.diagnostics.map((d) => `${d.line} ${d.message}`);
+  assert.ok(keys.length >= 1);
+  assert.equal(new Set(keys).size, keys.length, JSON.stringify(keys));
+});
+
 test('malformed JSON is reported, never thrown', () => {
   const r = parseManifestText('{"apiVersion": "v1", "kind": "Service",\n "metadata": {"name": "x"}', 'bad.json');
   assert.deepEqual(r.objects, []);

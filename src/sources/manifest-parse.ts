@@ -26,8 +26,12 @@ export function parseManifestText(text: string, file: string): ParsedFile {
   if (!Array.isArray(docs)) docs = [];
   for (const doc of docs) {
     if (doc.errors.length > 0) {
+      const seen = new Set<string>(); // the parser may report one mistake several times at one line
       for (const err of doc.errors) {
         const line = err.linePos?.[0]?.line ?? lc.linePos(err.pos[0]).line;
+        const key = `${line}\n${firstLine(err.message)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
         out.diagnostics.push({ code: 'MANIFEST_PARSE_ERROR', severity: 'error', message: `${firstLine(err.message)}; document skipped`, file, line });
       }
       continue;
