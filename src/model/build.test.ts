@@ -159,6 +159,18 @@ test('defaultBackend of an Ingress with rules serves only its own hosts; the old
   assert.equal(m.catchAll, undefined, 'an Ingress with rules never sets the catch-all');
 });
 
+test('defaultBackend of an Ingress with host-less rules is not a fallback for the host-less rules', () => {
+  const m = build(storeOf(
+    ing('mixed', { defaultBackend: be('b'), rules: [r('foo.com', p('/a', 'Prefix', 'a')), r(undefined, p('/h', 'Prefix', 'a'))] }),
+    ing('hostless-only', { defaultBackend: be('c'), rules: [r(undefined, p('/x', 'Prefix', 'a'))] }),
+  ), OPTS);
+  assert.deepEqual(host(m, 'foo.com')!.fallback, { backend: 'default/b:80', ingress: 'default/mixed' });
+  assert.equal(host(m, '')!.fallback, undefined, 'unmatched requests of host-less rules go to the catch-all');
+  assert.equal(m.catchAll, undefined);
+  assert.deepEqual(codes(m), ['warning DEFAULT_BACKEND_UNUSED Ingress default/hostless-only spec.defaultBackend']);
+  assert.ok(!m.backends.has('default/c:80'), 'an unused default backend is not resolved');
+});
+
 test('defaultBackend of a rule-less Ingress is the catch-all; the oldest wins, the others are warned', () => {
   const m = build(storeOf(
     ing('first', { defaultBackend: be('catch2') }, { created: '2024-05-01T00:00:00Z' }),

@@ -46,7 +46,7 @@ export interface HostModel {
   /** '' for host-less rules, `*.example.com` for a wildcard. */
   host: string;
   routes: PathRoute[];
-  /** defaultBackend of the oldest Ingress contributing rules to this host. */
+  /** defaultBackend of the oldest Ingress contributing rules to this host (never set for host-less rules). */
   fallback?: RouteTarget;
   appRoot?: string;
 }
@@ -112,11 +112,22 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
       }
       return;
     }
-    const ingressDefault = ing.defaultBackend ? targetFor(ing, ing.defaultBackend) : undefined;
+    // The defaultBackend of an Ingress with rules serves its own hosts only. Host-less rules are not a
+    // host of its own: their unmatched requests go to the catch-all, as in ingress-nginx (only a
+    // rule-less Ingress configures the catch-all server), so one tenant cannot capture every host.
+    const ownsHost = ing.rules.some((rule) => rule.host !== '');
+    const ingressDefault = ing.defaultBackend && ownsHost ? targetFor(ing, ing.defaultBackend) : undefined;
+    if (ing.defaultBackend && !ownsHost) {
+      diagnostics.push({
+        code: 'DEFAULT_BACKEND_UNUSED', severity: 'warning',
+        message: 'the defaultBackend of an Ingress whose rules all lack a host is not used (it would capture every host); remove the rules to make it the catch-all, or give the rules a host',
+        ...where(ing), field: fieldOf(ing.defaultBackend),
+      });
+    }
     for (const rule of ing.rules) {
       let hm = hosts.get(rule.host);
       if (!hm) hosts.set(rule.host, (hm = { host: rule.host, routes: [] }));
-      if (ingressDefault && !hm.fallback) hm.fallback = ingressDefault;
+      if (ingressDefault && rule.host !== '' && !hm.fallback) hm.fallback = ingressDefault;
       if (settings.appRoot && !hm.appRoot) hm.appRoot = settings.appRoot;
       for (const p of rule.paths) {
         const key = `${rule.host}\n${p.path}\n${p.pathType}`;

@@ -224,6 +224,18 @@ test('an Ingress defaultBackend does not capture other hosts; host-less rules fa
   assert.equal(svc(r, 'other.com', '/x'), 'catch-all');
 });
 
+test('host-less rules of an Ingress with a defaultBackend: unmatched paths still go to the catch-all', () => {
+  const objs = [
+    ing('tenant', { defaultBackend: be('tenant-default'), rules: [rule('tenant.com', p('/t', 'Prefix', 'tenant')), rule(undefined, p('/h', 'Prefix', 'hostless'))] }),
+    ing('catch', { defaultBackend: be('catch-all') }),
+  ];
+  const r = new Router(tableOf(objs));
+  assert.equal(svc(r, 'tenant.com', '/x'), 'tenant-default');
+  assert.equal(svc(r, 'other.com', '/h'), 'hostless');
+  assert.equal(svc(r, 'other.com', '/x'), 'catch-all', 'the tenant default must not capture other hosts');
+  assert.equal(svc(new Router(tableOf(objs.slice(0, 1))), 'other.com', '/x'), null);
+});
+
 test('a rule without paths still claims its host; unmatched requests go to the fallback chain', () => {
   const r = routerOf(ing('x', { defaultBackend: be('own'), rules: [{ host: 'foo.com' }] }), ing('catch', { defaultBackend: be('catch-all') }));
   assert.equal(svc(r, 'foo.com', '/'), 'own');
