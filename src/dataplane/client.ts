@@ -9,6 +9,7 @@ import { parseRequestHead, type RequestHead } from './http1/request-head.ts';
 import { parseResponseHead, responseBodyKind } from './http1/response-head.ts';
 import { ChunkedScanner } from './http1/chunked.ts';
 import { clock } from './clock.ts';
+import { lendReadBuffer } from './read-buffer.ts';
 import { localResponse } from './local-response.ts';
 import { clientResponseHead, upstreamRequestHead, type ForwardContext } from './forward-headers.ts';
 import { rewritePath, type Route } from '../snapshot/router.ts';
@@ -290,7 +291,7 @@ export class ClientConn implements UpstreamOwner {
     if (up !== this.#up) return;
     up.deadline = clock.now + this.plane.options.readTimeoutMs;
     if (this.phase === TUNNEL) {
-      if (!this.socket.write(chunk)) this.#pauseUpstream(up);
+      if (!this.#writeUpstreamBytes(chunk)) this.#pauseUpstream(up);
       return;
     }
     if (this.#resPhase === RES_HEAD) this.#onResponseHeadBytes(up, chunk);
@@ -308,7 +309,8 @@ export class ClientConn implements UpstreamOwner {
         return this.#upstreamProtocolError();
       }
       if (end < 0) {
-        this.#resBuf = start === 0 ? buf : buf.subarray(start);
+        // Keep the partial head: a copy, since `chunk` lives in the shared read buffer.
+        this.#resBuf = Buffer.from(buf.subarray(start));
         this.#resScanFrom = this.#resBuf.length;
         return;
       }
@@ -328,7 +330,7 @@ export class ClientConn implements UpstreamOwner {
         this.phase = TUNNEL;
         const head = clientResponseHead(res, false, true, req.versionMinor, true);
         this.socket.write(head, 'latin1');
-        if (end < buf.length) this.socket.write(buf.subarray(end));
+        if (end < buf.length) this.#writeUpstreamBytes(buf.subarray(end));
         if (this.#buf !== null) {
           const early = this.#buf;
           this.#buf = null;
@@ -339,7 +341,7 @@ export class ClientConn implements UpstreamOwner {
       }
       if (code < 200) {
         // Interim responses (100 Continue, 103 Early Hints) are relayed to HTTP/1.1 clients (RFC 9110 §15.2).
-        if (req.versionMinor === 1) this.socket.write(buf.subarray(start, end));
+        if (req.versionMinor === 1) this.#writeUpstreamBytes(buf.subarray(start, end));
         start = end;
         if (start === buf.length) {
           this.#resBuf = null;
@@ -399,8 +401,15 @@ export class ClientConn implements UpstreamOwner {
   }
 
   #onDechunked = (buf: Buffer, start: number, end: number): void => {
-    this.socket.write(buf.subarray(start, end));
+    this.#writeUpstreamBytes(buf.subarray(start, end));
   };
+
+  /** Writes bytes that live in the shared read buffer; a write left queued keeps them, so lend it. */
+  #writeUpstreamBytes(data: Buffer): boolean {
+    const ok = this.socket.write(data);
+    if (this.socket.writableLength !== 0) lendReadBuffer();
+    return ok;
+  }
 
   #onResponseBody(up: UpstreamConn, chunk: Buffer, start: number): void {
     const phase = this.#resPhase;
@@ -421,7 +430,7 @@ export class ClientConn implements UpstreamOwner {
       return;
     }
     if (used > 0 && !this.#resDechunk) {
-      const ok = this.socket.write(start === 0 && used === chunk.length ? chunk : chunk.subarray(start, start + used));
+      const ok = this.#writeUpstreamBytes(start === 0 && used === chunk.length ? chunk : chunk.subarray(start, start + used));
       if (!ok) this.#pauseUpstream(up);
     }
     if ((phase === RES_LENGTH && this.#resRemaining === 0) || (phase === RES_CHUNKED && this.#resScanner!.done)) {

@@ -37,6 +37,7 @@ export function upstreamRequestHead(req: RequestHead, path: string, ctx: Forward
   let xfPort = '';
   let hostValue = '';
   let upgradeValue = '';
+  const absoluteForm = req.target.charCodeAt(0) !== 47; /* '/' */
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i];
     const lower = name.toLowerCase();
@@ -56,13 +57,18 @@ export function upstreamRequestHead(req: RequestHead, path: string, ctx: Forward
       }
     }
     if (tokens.length !== 0 && tokens.includes(lower)) continue;
-    if (lower === 'host') hostValue = h[i + 1];
+    if (lower === 'host') {
+      // absolute-form: the target's authority replaces Host (RFC 9112 §3.2.2), so the backend sees the host we routed on.
+      if (absoluteForm) continue;
+      hostValue = h[i + 1];
+    }
     s += `${name}: ${h[i + 1]}\r\n`;
   }
   if (req.chunked) s += 'Transfer-Encoding: chunked\r\n';
   if (req.upgrade !== '') s += `Connection: upgrade\r\nUpgrade: ${upgradeValue}\r\n`;
-  if (hostValue === '' && req.host !== '') {
-    // absolute-form target or HTTP/1.0 without Host: send the authority the request addressed.
+  if (hostValue === '') {
+    // Absolute-form target, or HTTP/1.0 without Host: every HTTP/1.1 request carries Host, empty when
+    // there is no authority (RFC 9112 §3.2).
     s += `Host: ${req.hostPort ? `${req.host}:${req.hostPort}` : req.host}\r\n`;
   }
   s += `X-Forwarded-For: ${xff === '' ? ctx.clientIp : `${xff}, ${ctx.clientIp}`}\r\n`;

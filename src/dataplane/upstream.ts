@@ -5,10 +5,12 @@
 import { connect, type Socket } from 'node:net';
 import { clock } from './clock.ts';
 import type { Endpoint } from './backends.ts';
+import { nextReadBuffer } from './read-buffer.ts';
 
 /** What an upstream connection reports to the exchange that holds it. */
 export interface UpstreamOwner {
   onUpstreamConnect(up: UpstreamConn): void;
+  /** `chunk` lives in the shared read buffer: copy or lendReadBuffer() to keep it past the call. */
   onUpstreamData(up: UpstreamConn, chunk: Buffer): void;
   onUpstreamDrain(up: UpstreamConn): void;
   /** The socket closed or failed; `err` is set for errors. */
@@ -32,10 +34,9 @@ export class UpstreamConn {
   constructor(pool: UpstreamPool, endpoint: Endpoint) {
     this.pool = pool;
     this.endpoint = endpoint;
-    const s = connect({ host: endpoint.host, port: endpoint.port, noDelay: true });
+    const s = connect({ host: endpoint.host, port: endpoint.port, noDelay: true, onread: { buffer: nextReadBuffer, callback: this.#onRead } });
     this.socket = s;
     s.on('connect', this.#onConnect);
-    s.on('data', this.#onData);
     s.on('drain', this.#onDrain);
     s.on('error', this.#onError);
     s.on('close', this.#onClose);
@@ -46,10 +47,12 @@ export class UpstreamConn {
     this.owner?.onUpstreamConnect(this);
   };
 
-  #onData = (chunk: Buffer): void => {
+  /** `buf` is the shared read buffer (read-buffer.ts): valid only during this call unless lent. */
+  #onRead = (nread: number, buf: Buffer): boolean => {
     const o = this.owner;
-    if (o !== null) o.onUpstreamData(this, chunk);
+    if (o !== null) o.onUpstreamData(this, buf.subarray(0, nread));
     else this.destroy(); // unsolicited bytes on an idle connection: it cannot be trusted any more
+    return true;
   };
 
   #onDrain = (): void => {

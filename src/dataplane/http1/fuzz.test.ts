@@ -357,11 +357,15 @@ test(`differential: every request head we accept, llhttp accepts identically (se
       if (end < 0) continue;
       ours = parseRequestHead(input, 0, end);
     } catch (e) {
-      errCode(e);
+      const code = errCode(e);
       // Sample the converse (informational only: we are allowed to be stricter).
+      // HTTP1_FUZZ_VERBOSE=1 lists them, to review that every such rejection is deliberate.
       if (r() < 0.05) {
         const e2 = scanHeadEndSafe(input);
-        if (e2 > 0 && (await llhttpVerdict(server, input.subarray(0, e2))).ok) weRejectLlhttpAccepts++;
+        if (e2 > 0 && (await llhttpVerdict(server, input.subarray(0, e2))).ok) {
+          weRejectLlhttpAccepts++;
+          if (process.env.HTTP1_FUZZ_VERBOSE) process.stderr.write(`# stricter: ${code} ${hex(input.subarray(0, e2))}\n`);
+        }
       }
       continue;
     }
