@@ -127,6 +127,14 @@ test('compareAge compares creationTimestamps as instants, not strings', () => {
   assert.ok(compareAge(i('a', '2024-01-01T00:00:00.5Z'), i('b', '2024-01-01T00:00:00.25Z')) > 0);
 });
 
+test('the same host, path and type twice in one Ingress: the first wins, the message does not invent an older Ingress', () => {
+  const m = build(storeOf(ing('dup', { rules: [r('foo.com', p('/x', 'Prefix', 'a')), r('foo.com', p('/x', 'Prefix', 'b'))] })), OPTS);
+  assert.deepEqual(routes(m, 'foo.com'), ['prefix /x -> default/a:80 (default/dup)']);
+  assert.deepEqual(codes(m), ['warning PATH_CONFLICT Ingress default/dup spec.rules[1].http.paths[0].path']);
+  assert.match(m.diagnostics[0].message, /earlier in this Ingress/);
+  assert.doesNotMatch(m.diagnostics[0].message, /older Ingress/);
+});
+
 test('same host and path with a different pathType is not a conflict', () => {
   const m = build(storeOf(
     ing('a', { rules: [r('foo.com', p('/x', 'Prefix', 'a'))] }),

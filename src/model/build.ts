@@ -135,7 +135,7 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
         if (winner) {
           diagnostics.push({
             code: 'PATH_CONFLICT', severity: 'warning',
-            message: `host ${JSON.stringify(rule.host || '*')} path ${JSON.stringify(p.path)} (${p.pathType}) is already served by the older Ingress ${winner}; this path is ignored`,
+            message: `host ${JSON.stringify(rule.host || '*')} path ${JSON.stringify(p.path)} (${p.pathType}) is already ${winner === ingName ? 'defined earlier in this Ingress' : `served by the older Ingress ${winner}`}; this path is ignored`,
             ...where(ing), field: `${p.field}.path`,
           });
           continue;
