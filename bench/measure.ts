@@ -69,8 +69,27 @@ export interface Measurement {
   proxyCoreBusy?: number;
   loadCoreBusy?: number;
   wrkCpu?: number;
-  warnings: string[];
+  /** CPU busy on the load and proxy cores while everything of ours was idle (other tenants). */
+  backgroundBusy?: { load?: number; proxy?: number };
+  warnings: Warning[];
 }
+
+export type WarningKind = 'load-core-saturated' | 'background-load' | 'socket-errors' | 'non-2xx';
+
+export interface Warning {
+  kind: WarningKind;
+  /** Short, per measurement: "97%", "timeout 230". */
+  detail: string;
+}
+
+export const WARNING_TEXT: Record<WarningKind, string> = {
+  'load-core-saturated':
+    'load core (CPU 0: wrk + backend) at 95% or more: the figure may be capped by the load side, not the proxy (read it as a lower bound)',
+  'background-load':
+    'CPU 0 or 1 more than 10% busy while our processes were idle: another workload shares this machine, figures are noisy',
+  'socket-errors': 'wrk socket errors (timeouts are requests slower than 2 s)',
+  'non-2xx': 'non-2xx/3xx responses under load',
+};
 
 export interface MeasureOptions {
   wrkBin: string;
@@ -144,7 +163,13 @@ export async function measureOnce(
       contender.failure = { message: result.error, tail: result.tail };
       return result;
     }
+    const loadBefore = coreTimes(options.loadCpu);
+    const proxyBefore = coreTimes(options.proxyCpu);
     await sleep(500);
+    result.backgroundBusy = {
+      load: busyFraction(loadBefore, coreTimes(options.loadCpu)),
+      proxy: busyFraction(proxyBefore, coreTimes(options.proxyCpu)),
+    };
     const idleTree = processTree(proc.pid);
     result.rssIdleKiB = rssKiB(idleTree);
     result.pssIdleKiB = pssKiB(idleTree) || undefined;
@@ -196,16 +221,18 @@ export async function measureOnce(
     }
     const percent = (x: number): string => `${Math.round(x * 100)}%`;
     if (result.loadCoreBusy !== undefined && result.loadCoreBusy >= 0.95) {
-      result.warnings.push(
-        `load core (CPU ${options.loadCpu}, wrk + backend) ${percent(result.loadCoreBusy)} busy: ` +
-          'the figure may be capped by the load side, not the proxy (read it as a lower bound)',
-      );
+      result.warnings.push({ kind: 'load-core-saturated', detail: percent(result.loadCoreBusy) });
     }
-    const { connect, read, write, timeout } = wrk.socketErrors;
-    if (connect + read + write + timeout > 0) {
-      result.warnings.push(`socket errors: connect ${connect}, read ${read}, write ${write}, timeout ${timeout}`);
+    const background = result.backgroundBusy;
+    if (Math.max(background.load ?? 0, background.proxy ?? 0) > 0.1) {
+      const detail = `CPU 0 ${percent(background.load ?? 0)}, CPU 1 ${percent(background.proxy ?? 0)}`;
+      result.warnings.push({ kind: 'background-load', detail });
     }
-    if (wrk.non2xx > 0) result.warnings.push(`${wrk.non2xx} non-2xx/3xx responses`);
+    const errors = Object.entries(wrk.socketErrors).filter(([, count]) => count > 0);
+    if (errors.length > 0) {
+      result.warnings.push({ kind: 'socket-errors', detail: errors.map(([name, count]) => `${name} ${count}`).join(', ') });
+    }
+    if (wrk.non2xx > 0) result.warnings.push({ kind: 'non-2xx', detail: String(wrk.non2xx) });
     return result;
   } catch (error) {
     result.ok = false;

@@ -1,6 +1,6 @@
 // Turning measurements into medians, paired per-round ratios and Markdown tables.
 
-import { SCENARIOS, type Contender, type Measurement, type ScenarioId } from './measure.ts';
+import { SCENARIOS, WARNING_TEXT, type Contender, type Measurement, type ScenarioId, type WarningKind } from './measure.ts';
 
 export interface RatioStat {
   median: number;
@@ -183,10 +183,14 @@ export function renderReport(input: ReportInput, withDetails: boolean): string {
     for (const m of otherErrors) out.push(`- round ${m.round}, (${m.scenario}) ${m.contender}: ${m.error}`);
     out.push('');
   }
-  const warnings = [...new Set(ms.flatMap((m) => m.warnings.map((w) => `(${m.scenario}) ${m.contender}: ${w}`)))];
   out.push('### Notes', '');
   out.push('- wrk is closed-loop: p99 at saturation under-estimates the tail a real client population would see.');
-  for (const w of warnings) out.push(`- warning: ${w}`);
+  for (const kind of Object.keys(WARNING_TEXT) as WarningKind[]) {
+    const hits = ms.flatMap((m) =>
+      m.warnings.filter((w) => w.kind === kind).map((w) => `r${m.round} (${m.scenario}) ${m.contender} ${w.detail}`),
+    );
+    if (hits.length > 0) out.push(`- warning: ${WARNING_TEXT[kind]}: ${hits.join('; ')}`);
+  }
   out.push('');
 
   if (withDetails) {
@@ -202,10 +206,11 @@ export function renderReport(input: ReportInput, withDetails: boolean): string {
       pct(m.proxyCoreBusy),
       pct(m.loadCoreBusy),
       pct(m.wrkCpu),
+      `${pct(m.backgroundBusy?.load)} / ${pct(m.backgroundBusy?.proxy)}`,
     ]);
     out.push(
       table(
-        ['Round', 'Scenario', 'Contender', 'Value', 'p50 / p99 ms', 'proxy CPU', 'proxy core busy', 'load core busy', 'wrk CPU'],
+        ['Round', 'Scenario', 'Contender', 'Value', 'p50 / p99 ms', 'proxy CPU', 'proxy core busy', 'load core busy', 'wrk CPU', 'idle-time busy CPU 0 / 1'],
         detailRows,
       ),
       '',

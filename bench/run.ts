@@ -160,7 +160,7 @@ function progressLine(m: Measurement, total: number, index: number): string {
     `${head} ${formatValue(m.value, unit)} ${unit}, p50 ${lat?.p50 ?? '?'} ms, p99 ${lat?.p99 ?? '?'} ms, ` +
     `proxy CPU ${pct(m.proxyCpu)}, load core ${pct(m.loadCoreBusy)}` +
     (m.cpuUsPerRequest !== undefined && unit === 'req/s' ? `, ${m.cpuUsPerRequest.toFixed(1)} µs/req` : '') +
-    (m.warnings.length > 0 ? `  [${m.warnings.join('; ')}]` : '')
+    (m.warnings.length > 0 ? `  [${m.warnings.map((w) => `${w.kind}: ${w.detail}`).join('; ')}]` : '')
   );
 }
 
@@ -271,7 +271,7 @@ async function main(): Promise<number> {
   }
   // Bound the whole run: every measurement is itself bounded (start 30 s, verify 5 s,
   // wrk duration + 15 s); this is the backstop should anything still hang.
-  const perMeasurement = options.warmupSec + options.durationSec + 6;
+  const perMeasurement = options.warmupSec + options.durationSec + 3;
   const budgetSec = Math.ceil(plan.length * perMeasurement * 2 + 120);
   log(`# ${plan.length} measurements, about ${Math.ceil((plan.length * perMeasurement) / 60)} min (hard limit ${Math.ceil(budgetSec / 60)} min)`);
   const watchdog = setTimeout(() => {
