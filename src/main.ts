@@ -61,7 +61,7 @@ async function serve(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  await running.stop();
+  await running.shutdown();
   return 0;
 }
 

@@ -4,22 +4,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 
 export interface AdminState {
   ready(): boolean;
-  /** JSON documents served under GET /<name>. */
-  documents: Record<string, () => unknown | Promise<unknown>>;
+  /** JSON documents served under GET /<name> (a name may contain '/'); undefined answers 404. */
+  documents: Record<string, (query: URLSearchParams) => unknown | Promise<unknown>>;
 }
 
 export function startAdminServer(state: AdminState, host: string, port: number): Promise<{ server: Server; port: number }> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const path = url.pathname;
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'method not allowed\n');
     if (path === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
     if (path === '/readyz') return state.ready() ? send(res, 200, 'text/plain', 'ready\n') : send(res, 503, 'text/plain', 'not ready\n');
     const doc = state.documents[path.slice(1)];
     if (doc) {
       Promise.resolve()
-        .then(doc)
+        .then(() => doc(url.searchParams))
         .then(
-          (value) => send(res, 200, 'application/json', `${JSON.stringify(value, null, 2)}\n`),
+          (value) => (value === undefined ? send(res, 404, 'text/plain', 'not found\n') : send(res, 200, 'application/json', `${JSON.stringify(value, null, 2)}\n`)),
           (e: Error) => send(res, 500, 'text/plain', `${e.message}\n`),
         );
       return;

@@ -22,6 +22,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'proxy-read-timeout', kind: 'duration', default: 60_000, help: 'upstream inactivity timeout while a request is in flight (504)' },
   { name: 'max-header-size', kind: 'size', default: 16384, help: 'largest request head accepted (431 beyond)' },
   { name: 'keepalive-timeout', kind: 'duration', default: 75_000, help: 'idle client keep-alive connections are closed after this' },
+  { name: 'publish-status-address', kind: 'list', default: [], metavar: 'ADDR,...', help: 'IPs or hostnames published in status.loadBalancer.ingress (default: the bind address; for a wildcard bind the primary non-loopback address)' },
+  { name: 'shutdown-grace-period', kind: 'duration', default: 30_000, help: 'on SIGTERM/SIGINT, time in-flight requests get to finish' },
   { name: 'workers', kind: 'string', default: 'auto', metavar: 'N|auto', help: 'data-plane worker processes sharing the listeners (auto: one per CPU; 0: serve from the controller process itself)' },
 ];
 
@@ -41,6 +43,8 @@ export interface ServeConfig {
   readTimeoutMs: number;
   maxHeaderSize: number;
   keepAliveTimeoutMs: number;
+  publishStatusAddresses: string[];
+  shutdownGraceMs: number;
   /** Data-plane worker processes; 0 runs the data plane inside the controller process. */
   workers: number;
 }
@@ -88,6 +92,8 @@ export function parseServeArgs(argv: readonly string[]): ServeConfig {
     maxHeaderSize,
     keepAliveTimeoutMs: v['keepalive-timeout'] as number,
     workers: parseWorkers(v.workers as string),
+    publishStatusAddresses: publishAddresses(v['publish-status-address'] as string[]),
+    shutdownGraceMs: v['shutdown-grace-period'] as number,
   };
 }
 
@@ -107,4 +113,13 @@ export function parseWorkers(s: string): number {
   if (s === 'auto') return availableParallelism();
   if (!/^\d+$/.test(s) || Number(s) > 256) throw new UsageError(`--workers: ${JSON.stringify(s)} is not a number of workers (0-256) or auto`);
   return Number(s);
+}
+
+function publishAddresses(list: string[]): string[] {
+  for (const a of list) {
+    if (isIP(a) === 0 && !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(a)) {
+      throw new UsageError(`--publish-status-address: ${JSON.stringify(a)} is neither an IP address nor a DNS name`);
+    }
+  }
+  return list;
 }

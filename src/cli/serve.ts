@@ -1,11 +1,14 @@
 // `archway serve`: wires source -> controller -> data plane (in worker processes, or in-process with
-// --workers 0), plus the admin listener that speaks for the whole instance.
+// --workers 0), the manifest watcher, and the admin listener that speaks for the whole instance.
 
 import type { Server } from 'node:http';
 import { startAdminServer } from '../admin/admin-server.ts';
+import { apiDocuments } from '../admin/api.ts';
 import { Controller, stderrLog } from '../controller/controller.ts';
-import { ManifestSource } from '../controller/manifest-source.ts';
+import { statusAddresses } from '../controller/status-address.ts';
 import { DataPlane, DEFAULT_DATAPLANE_OPTIONS, type DataPlaneOptions } from '../dataplane/dataplane.ts';
+import { ManifestSource } from '../sources/manifest-source.ts';
+import { ManifestWatcher } from '../sources/watch.ts';
 import { WorkerPool } from '../workers/worker-pool.ts';
 import type { ServeConfig } from './serve-options.ts';
 
@@ -16,6 +19,9 @@ export interface RunningServer {
   /** The in-process data plane (--workers 0), else null. */
   plane: DataPlane | null;
   workers: WorkerPool | null;
+  /** Graceful: not ready at once, stop accepting, let in-flight requests finish within the grace period. */
+  shutdown(): Promise<void>;
+  /** Immediate stop (tests). */
   stop(): Promise<void>;
 }
 
@@ -36,24 +42,30 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     ingressClass: config.ingressClass,
     watchWithoutClass: config.watchWithoutClass,
     defaultBackendService: config.defaultBackendService,
+    statusAddresses: statusAddresses(config.publishStatusAddresses, config.bind),
   }, (plane ?? workers)!, stderrLog);
+  let shuttingDown = false;
 
   const admin = await startAdminServer({
-    ready: () => controller.ready && (plane ? !plane.draining : workers!.applied),
+    ready: () => !shuttingDown && controller.ready && (plane ? !plane.draining : workers!.applied),
     documents: {
       diagnostics: () => controller.diagnostics,
       routes: () => controller.table,
       stats: () => (plane ? { ...plane.stats, openConnections: plane.openConnections, idleUpstreamConnections: plane.pool.idleCount(), workers: 0 } : workers!.stats()),
+      ...apiDocuments(controller),
     },
   }, config.adminBind, config.adminPort);
 
+  const watcher = new ManifestWatcher(() => void controller.refresh());
   let httpPort: number;
   try {
     await source.loadAll();
     controller.sync();
     httpPort = plane ? await plane.listenHttp(config.bind, config.httpPort) : await workers!.start();
     if (workers) await workers.waitApplied();
+    await watcher.start(config.manifests);
   } catch (e) {
+    watcher.close();
     plane?.close();
     await workers?.stop(0);
     await closeServer(admin.server);
@@ -68,7 +80,21 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     controller,
     plane,
     workers,
+    async shutdown() {
+      shuttingDown = true;
+      watcher.close();
+      stderrLog.info(`shutting down: finishing in-flight requests (grace period ${config.shutdownGraceMs} ms)`);
+      if (plane) {
+        await plane.drain();
+        await plane.waitIdle(config.shutdownGraceMs);
+        plane.close();
+      }
+      await workers?.stop(config.shutdownGraceMs);
+      await closeServer(admin.server);
+    },
     async stop() {
+      shuttingDown = true;
+      watcher.close();
       plane?.close();
       await workers?.stop(0);
       await closeServer(admin.server);

@@ -1,14 +1,21 @@
 // Controller glue: source -> build -> compile -> swap (ARCHITECTURE.md "controller/"). Holds the
-// current model, table and diagnostics for the admin API and status.
+// current model, table, diagnostics, events and Ingress status for the admin API and the CLI views.
 
 import { build, type BuildOptions, type Model } from '../model/build.ts';
 import { compareDiagnostics, formatDiagnostic, type Diagnostic } from '../model/diagnostics.ts';
-import { compile } from '../snapshot/compile.ts';
-import type { RoutingTable } from '../snapshot/table.ts';
-import type { ManifestSource } from './manifest-source.ts';
+import { normalizeIngress } from '../model/ingress.ts';
+import { objectKey, type JsonObject, type Kind, type ObjectStore, type StoredObject } from '../model/objects.ts';
+import { ServiceResolver } from '../model/services.ts';
+import { compile, hashOf, toBackendTable } from '../snapshot/compile.ts';
+import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
+import type { ManifestSource, SourceChange } from '../sources/manifest-source.ts';
+import { EventRecorder, type InvolvedObject } from './events.ts';
 
 export interface TableSink {
+  /** A complete new routing table (routes and backends). */
   setTable(table: RoutingTable): void;
+  /** Endpoint fast lane: only the backends changed; routes stay as they are. */
+  setBackends(hash: string, backends: Record<string, BackendTable>): void;
 }
 
 export interface ControllerLog {
@@ -21,41 +28,186 @@ export const stderrLog: ControllerLog = {
   info: (msg) => process.stderr.write(`archway: ${msg}\n`),
 };
 
+/** One entry of `status.loadBalancer.ingress`. */
+export type LoadBalancerIngress = { ip: string } | { hostname: string };
+
+export interface ControllerOptions extends BuildOptions {
+  /** Addresses published in the status of every served Ingress. */
+  statusAddresses: LoadBalancerIngress[];
+}
+
+const ENDPOINT_KINDS: ReadonlySet<Kind> = new Set<Kind>(['Endpoints', 'EndpointSlice']);
+
 export class Controller {
   readonly source: ManifestSource;
-  readonly options: BuildOptions;
+  readonly options: ControllerOptions;
   readonly sink: TableSink;
   readonly log: ControllerLog;
+  readonly events = new EventRecorder();
   model: Model | null = null;
   table: RoutingTable | null = null;
+  store: ObjectStore | null = null;
   diagnostics: Diagnostic[] = [];
   /** True once a first configuration is serving (/readyz). */
   ready = false;
-  /** Diagnostics already printed: each problem is reported once (issue 2 item 3). */
+  /** Counters for tests and the admin API. */
+  readonly counters = { fullSyncs: 0, fastLaneSyncs: 0, tableSwaps: 0 };
+  /** Diagnostics already reported: each problem is reported once (issue 2 item 3). */
   #reported = new Set<string>();
+  /** Last version of each Ingress that passed validation: an invalid edit keeps it serving. */
+  #lastGood = new Map<string, StoredObject>();
+  /** Served Ingresses' content, to tell adds, updates and deletes apart (Sync events). */
+  #servedFingerprints = new Map<string, string>();
+  /** When this controller first saw each Ingress: its age when the manifest carries no creationTimestamp. */
+  #firstSeen = new Map<string, string>();
+  #refreshing: Promise<void> | null = null;
+  #refreshAgain = false;
 
-  constructor(source: ManifestSource, options: BuildOptions, sink: TableSink, log: ControllerLog = stderrLog) {
+  constructor(source: ManifestSource, options: ControllerOptions, sink: TableSink, log: ControllerLog = stderrLog) {
     this.source = source;
     this.options = options;
     this.sink = sink;
     this.log = log;
   }
 
+  /**
+   * Re-reads the source and applies what changed. Calls are serialised; a call during a refresh
+   * schedules one more pass, so bursts coalesce and nothing is lost.
+   */
+  refresh(): Promise<void> {
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return this.#refreshing;
+    }
+    this.#refreshing = (async () => {
+      try {
+        do {
+          this.#refreshAgain = false;
+          const change = await this.source.refresh();
+          this.apply(change);
+        } while (this.#refreshAgain);
+      } catch (e) {
+        // Nothing a source does may take the serving configuration down.
+        this.log.info(`refresh failed, keeping the current configuration: ${(e as Error).stack ?? e}`);
+      } finally {
+        this.#refreshing = null;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  /** Applies a source change: nothing, the endpoint fast lane, or a full rebuild. */
+  apply(change: SourceChange): void {
+    if (change.kinds.size === 0 && this.table !== null && this.model !== null) {
+      // Same objects (e.g. a broken edit whose objects keep their last good version): report what changed.
+      if (change.reread) {
+        this.diagnostics = [...this.source.snapshot().diagnostics, ...this.model.diagnostics].sort(compareDiagnostics);
+        this.#report();
+      }
+      return;
+    }
+    if (this.table !== null && this.model !== null && [...change.kinds].every((k) => ENDPOINT_KINDS.has(k))) {
+      this.#fastLane();
+      return;
+    }
+    this.sync();
+  }
+
   /** Builds and compiles from the source's current objects; swaps the table when it changed. */
   sync(): RoutingTable {
+    this.counters.fullSyncs++;
     const snap = this.source.snapshot();
+    const extra: Diagnostic[] = [];
+    this.#keepLastGood(snap.store, extra);
     const model = build(snap.store, this.options);
     const table = compile(model);
     this.model = model;
-    this.diagnostics = [...snap.diagnostics, ...model.diagnostics].sort(compareDiagnostics);
+    this.store = snap.store;
+    this.diagnostics = [...snap.diagnostics, ...extra, ...model.diagnostics].sort(compareDiagnostics);
     this.#report();
+    this.#syncEvents(model);
     if (this.table === null || this.table.hash !== table.hash) {
       this.sink.setTable(table);
       this.table = table;
+      this.counters.tableSwaps++;
       this.log.info(`serving configuration ${table.hash}: ${model.served.length} Ingress(es), ${Object.keys(table.hosts).length + Object.keys(table.wildcards).length} host(s), ${Object.keys(table.backends).length} backend(s)`);
     }
     this.ready = true;
     return table;
+  }
+
+  /** Endpoint-only change: re-resolve the backends the routes use; routes are not rebuilt (issue 4 item 3). */
+  #fastLane(): void {
+    this.counters.fastLaneSyncs++;
+    const snap = this.source.snapshot();
+    const resolver = new ServiceResolver(snap.store);
+    const model = this.model!;
+    const backends: Record<string, BackendTable> = {};
+    for (const id of Object.keys(this.table!.backends)) {
+      const prev = model.backends.get(id)!;
+      if (prev.service === '') {
+        backends[id] = this.table!.backends[id]; // not a Service backend: no endpoints to update
+        continue;
+      }
+      const [namespace, service] = prev.service.split('/');
+      const ref = /^\d+$/.test(prev.port) ? { service, portNumber: Number(prev.port) } : { service, portName: prev.port };
+      const resolved = resolver.resolve(namespace, ref);
+      model.backends.set(id, resolved);
+      backends[id] = toBackendTable(resolved);
+    }
+    this.store = snap.store;
+    const { hash: _old, backends: _b, ...routes } = this.table!;
+    const hash = hashOf({ ...routes, backends });
+    if (hash === this.table!.hash) return;
+    this.table = { ...routes, hash, backends };
+    this.sink.setBackends(hash, backends);
+    this.counters.tableSwaps++;
+  }
+
+  /** An Ingress that fails validation is replaced by its last valid version, when there is one. */
+  #keepLastGood(store: ObjectStore, diags: Diagnostic[]): void {
+    const seen = new Set<string>();
+    for (const o of store.list('Ingress')) {
+      const key = objectKey(o.kind, o.namespace, o.name);
+      seen.add(key);
+      if (!this.#firstSeen.has(key)) this.#firstSeen.set(key, new Date().toISOString());
+      const probe: Diagnostic[] = [];
+      if (normalizeIngress(o, probe)) {
+        this.#lastGood.set(key, o);
+        continue;
+      }
+      const good = this.#lastGood.get(key);
+      if (good) {
+        store.set(good);
+        diags.push({
+          code: 'LAST_GOOD_KEPT', severity: 'warning', file: o.origin?.file, line: o.origin?.line, object: `Ingress ${o.namespace}/${o.name}`,
+          message: 'this version is invalid (see the errors above); the last valid version keeps serving until it is fixed',
+        });
+      }
+    }
+    for (const key of [...this.#lastGood.keys()]) if (!seen.has(key)) this.#lastGood.delete(key);
+    for (const key of [...this.#firstSeen.keys()]) if (!seen.has(key)) this.#firstSeen.delete(key);
+  }
+
+  /** Sync events for served Ingresses added, updated or removed; warnings for new diagnostics. */
+  #syncEvents(model: Model): void {
+    const next = new Map<string, string>();
+    for (const s of model.served) {
+      const ing = s.ingress;
+      const key = `${ing.namespace}/${ing.name}`;
+      const fp = JSON.stringify(ing.source.raw);
+      next.set(key, fp);
+      const prev = this.#servedFingerprints.get(key);
+      if (prev !== fp) {
+        this.events.record({ kind: 'Ingress', namespace: ing.namespace, name: ing.name }, 'Normal', 'Sync', prev === undefined ? 'Scheduled for sync' : 'Configuration updated');
+      }
+    }
+    for (const key of this.#servedFingerprints.keys()) {
+      if (next.has(key)) continue;
+      const [namespace, name] = key.split('/');
+      this.events.record({ kind: 'Ingress', namespace, name }, 'Normal', 'Sync', 'Removed from the routing table');
+    }
+    this.#servedFingerprints = next;
   }
 
   #report(): void {
@@ -63,8 +215,39 @@ export class Controller {
     for (const d of this.diagnostics) {
       const key = formatDiagnostic(d);
       current.add(key);
-      if (!this.#reported.has(key)) this.log.diagnostic(d);
+      if (this.#reported.has(key)) continue;
+      this.log.diagnostic(d);
+      const involved = involvedObject(d);
+      if (involved && d.severity !== 'info') this.events.record(involved, 'Warning', reasonOf(d.code), d.field ? `${d.field}: ${d.message}` : d.message);
     }
     this.#reported = current;
   }
+
+  /** Served Ingresses as Kubernetes objects with `status.loadBalancer.ingress` filled; others without status. */
+  ingressObjects(): JsonObject[] {
+    const served = new Set((this.model?.served ?? []).map((s) => `${s.ingress.namespace}/${s.ingress.name}`));
+    const out: JsonObject[] = [];
+    for (const o of this.store?.list('Ingress') ?? []) {
+      const key = `${o.namespace}/${o.name}`;
+      const meta: JsonObject = { ...((o.raw.metadata as JsonObject | undefined) ?? {}), namespace: o.namespace };
+      if (meta.creationTimestamp === undefined) meta.creationTimestamp = this.#firstSeen.get(objectKey('Ingress', o.namespace, o.name)) ?? null;
+      const obj: JsonObject = { ...o.raw, metadata: meta };
+      if (served.has(key)) obj.status = { loadBalancer: { ingress: this.options.statusAddresses.map((a) => ({ ...a })) } };
+      else delete obj.status;
+      out.push(obj);
+    }
+    return out;
+  }
+}
+
+/** `Ingress default/web` -> involved object. */
+function involvedObject(d: Diagnostic): InvolvedObject | undefined {
+  if (!d.object) return undefined;
+  const m = /^(\w+) (?:([^/ ]+)\/)?(\S+)$/.exec(d.object);
+  return m ? { kind: m[1], namespace: m[2] ?? '', name: m[3] } : undefined;
+}
+
+/** `PATH_CONFLICT` -> `PathConflict`: event reasons are CamelCase in Kubernetes. */
+export function reasonOf(code: string): string {
+  return code.toLowerCase().split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 }

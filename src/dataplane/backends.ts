@@ -26,6 +26,14 @@ export class BackendGroup {
     }));
   }
 
+  sameAs(t: BackendTable): boolean {
+    if (t.problem !== this.problem || t.endpoints.length !== this.endpoints.length) return false;
+    for (let i = 0; i < t.endpoints.length; i++) {
+      if (t.endpoints[i].address !== this.endpoints[i].host || t.endpoints[i].port !== this.endpoints[i].port) return false;
+    }
+    return true;
+  }
+
   /** The next endpoint in round-robin order, or null when there is none (503). */
   pick(): Endpoint | null {
     const eps = this.endpoints;
@@ -45,8 +53,12 @@ export class BackendGroup {
   }
 }
 
-export function buildGroups(backends: Record<string, BackendTable>): Map<string, BackendGroup> {
+/** Runtime groups for a table's backends; a group whose endpoints did not change is kept (balancer state too). */
+export function buildGroups(backends: Record<string, BackendTable>, previous?: Map<string, BackendGroup>): Map<string, BackendGroup> {
   const m = new Map<string, BackendGroup>();
-  for (const [id, b] of Object.entries(backends)) m.set(id, new BackendGroup(id, b));
+  for (const [id, b] of Object.entries(backends)) {
+    const prev = previous?.get(id);
+    m.set(id, prev !== undefined && prev.sameAs(b) ? prev : new BackendGroup(id, b));
+  }
   return m;
 }

@@ -574,6 +574,8 @@ export class ClientConn implements UpstreamOwner {
   /** Graceful shutdown: idle connections close now; busy ones close after their response. */
   drain(): void {
     this.#closeAfter = true;
+    // A response still to come carries `Connection: close` and the connection ends after it.
+    this.#keepAlive = false;
     if (this.phase === HEAD && (this.#buf === null || this.#buf.length === 0)) this.#close();
   }
 }

@@ -3,7 +3,7 @@
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { Router } from '../snapshot/router.ts';
-import type { RoutingTable } from '../snapshot/table.ts';
+import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
 import { buildGroups, type BackendGroup } from './backends.ts';
 import { ClientConn } from './client.ts';
 import { clock, tick } from './clock.ts';
@@ -67,12 +67,24 @@ export class DataPlane {
   /** Installs a new routing table in one step; requests in flight keep the route they already resolved. */
   setTable(table: RoutingTable): void {
     const router = new Router(table);
-    const backends = buildGroups(table.backends);
     this.router = router;
-    this.backends = backends;
     this.table = table;
+    this.#installBackends(table.backends);
+  }
+
+  /** Endpoint fast lane: new address lists, same routes (issue 4 item 3). */
+  setBackends(hash: string, backends: Record<string, BackendTable>): void {
+    if (this.table) this.table = { ...this.table, hash, backends };
+    this.#installBackends(backends);
+  }
+
+  #installBackends(backends: Record<string, BackendTable>): void {
+    const groups = buildGroups(backends, this.backends);
+    this.backends = groups;
+    // Pools of endpoints that still exist survive the swap; requests running on a removed endpoint
+    // finish on their connection (it is destroyed, not pooled, when they release it).
     const keys = new Set<string>();
-    for (const g of backends.values()) for (const e of g.endpoints) keys.add(e.key);
+    for (const g of groups.values()) for (const e of g.endpoints) keys.add(e.key);
     this.pool.retain(keys);
   }
 

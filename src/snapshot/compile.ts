@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { HostModel, Model, RouteTarget } from '../model/build.ts';
 import { pathPatternSource } from '../model/regex.ts';
+import type { ResolvedBackend } from '../model/services.ts';
 import type { BackendTable, HostTable, PathEntry, RouteAction, RoutingTable } from './table.ts';
 
 export function compile(model: Model): RoutingTable {
@@ -20,10 +21,7 @@ export function compile(model: Model): RoutingTable {
   }
 
   const backends: Record<string, BackendTable> = {};
-  for (const id of [...model.backends.keys()].sort()) {
-    const b = model.backends.get(id)!;
-    backends[id] = { service: b.service, port: b.port, endpoints: b.endpoints.map((e) => ({ address: e.address, port: e.port })), problem: b.problem?.code ?? null };
-  }
+  for (const id of [...model.backends.keys()].sort()) backends[id] = toBackendTable(model.backends.get(id)!);
 
   const body = { hosts, wildcards, hostless, defaultAction, backends };
   return { hash: hashOf(body), ...body };
@@ -32,6 +30,10 @@ export function compile(model: Model): RoutingTable {
 /** Hash of a canonical JSON form; the compile step inserts keys in sorted order, so JSON.stringify is canonical. */
 export function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+export function toBackendTable(b: ResolvedBackend): BackendTable {
+  return { service: b.service, port: b.port, endpoints: b.endpoints.map((e) => ({ address: e.address, port: e.port })), problem: b.problem?.code ?? null };
 }
 
 function hostTable(h: HostModel, outerFallback: RouteAction | null): HostTable {

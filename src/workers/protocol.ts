@@ -2,7 +2,7 @@
 // travels as plain data; this is the only path by which configuration reaches a worker (issue 3 item 1).
 
 import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
-import type { RoutingTable } from '../snapshot/table.ts';
+import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
 
 export interface ListenSpec {
   host: string;
@@ -12,6 +12,7 @@ export interface ListenSpec {
 export type ToWorker =
   | { type: 'init'; options: DataPlaneOptions; http: ListenSpec }
   | { type: 'table'; table: RoutingTable }
+  | { type: 'backends'; hash: string; backends: Record<string, BackendTable> }
   | { type: 'stats'; id: number }
   | { type: 'drain'; graceMs: number };
 

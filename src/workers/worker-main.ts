@@ -27,6 +27,10 @@ process.on('message', (raw: unknown) => {
       plane?.setTable(m.table);
       send({ type: 'applied', hash: m.table.hash });
       break;
+    case 'backends':
+      plane?.setBackends(m.hash, m.backends);
+      send({ type: 'applied', hash: m.hash });
+      break;
     case 'stats':
       if (plane) send({ type: 'stats', id: m.id, stats: { ...plane.stats, openConnections: plane.openConnections, idleUpstreamConnections: plane.pool.idleCount() } });
       break;

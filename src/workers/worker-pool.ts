@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
-import type { RoutingTable } from '../snapshot/table.ts';
+import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
 import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
 
 const WORKER_ENTRY = new URL('./worker-main.ts', import.meta.url);
@@ -78,6 +78,12 @@ export class WorkerPool {
   setTable(table: RoutingTable): void {
     this.#table = table;
     for (const w of this.#workers) if (w) this.#send(w, { type: 'table', table });
+  }
+
+  /** Endpoint fast lane: only the backends are shipped. */
+  setBackends(hash: string, backends: Record<string, BackendTable>): void {
+    if (this.#table) this.#table = { ...this.#table, hash, backends };
+    for (const w of this.#workers) if (w) this.#send(w, { type: 'backends', hash, backends });
   }
 
   /** Every live worker is serving the current table. */

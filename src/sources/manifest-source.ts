@@ -1,0 +1,133 @@
+// The manifest-directory source (the embedded default): reads every manifest file into plain objects
+// and keeps them current. A refresh re-reads only files whose stat changed and reports which kinds of
+// object changed, so endpoint-only edits can take the fast lane (issue 4 item 3). A file that stops
+// parsing keeps its last good objects (issue 4 item 4).
+
+import { stat } from 'node:fs/promises';
+import type { Diagnostic } from '../model/diagnostics.ts';
+import { describeObject, objectKey, ObjectStore, type Kind, type StoredObject } from '../model/objects.ts';
+import { listManifestFiles, readManifestFile } from './manifest-files.ts';
+
+export interface SourceSnapshot {
+  store: ObjectStore;
+  diagnostics: Diagnostic[];
+}
+
+export interface SourceChange {
+  /** Kinds with at least one object added, changed or removed. */
+  kinds: Set<Kind>;
+  /** Some file was read again (its diagnostics may have changed even when its objects did not). */
+  reread: boolean;
+}
+
+interface FileState {
+  /** Stat signature: a change means the file must be read again. */
+  signature: string;
+  objects: StoredObject[];
+  diagnostics: Diagnostic[];
+}
+
+export class ManifestSource {
+  readonly paths: readonly string[];
+  #files = new Map<string, FileState>();
+  #pathDiagnostics: Diagnostic[] = [];
+  /** Serialised form per object key, to tell real changes from rewrites of the same content. */
+  #fingerprints = new Map<string, string>();
+
+  constructor(paths: readonly string[]) {
+    this.paths = paths;
+  }
+
+  /** Reads every file under the configured paths (the first load). */
+  async loadAll(): Promise<SourceChange> {
+    return this.refresh();
+  }
+
+  /** Re-lists the paths, re-reads changed files, forgets deleted ones; returns what changed. */
+  async refresh(): Promise<SourceChange> {
+    const pathDiagnostics: Diagnostic[] = [];
+    const files = await listManifestFiles(this.paths, pathDiagnostics);
+    this.#pathDiagnostics = pathDiagnostics;
+    const next = new Map<string, FileState>();
+    let reread = files.length !== this.#files.size;
+    for (const f of files) {
+      const signature = await statSignature(f);
+      const prev = this.#files.get(f);
+      if (prev && prev.signature === signature && signature !== '') {
+        next.set(f, prev);
+        continue;
+      }
+      reread = true;
+      const parsed = await readManifestFile(f);
+      const state: FileState = { signature, objects: parsed.objects, diagnostics: parsed.diagnostics };
+      if (prev && parsed.diagnostics.some((d) => d.severity === 'error' && d.object === undefined)) {
+        // The file no longer parses completely: objects it defined before and that are now missing keep
+        // serving in their last good version (a half-saved edit must not take routes down).
+        const present = new Set(parsed.objects.map((o) => objectKey(o.kind, o.namespace, o.name)));
+        for (const o of prev.objects) {
+          if (present.has(objectKey(o.kind, o.namespace, o.name))) continue;
+          state.objects.push(o);
+          state.diagnostics.push({
+            code: 'LAST_GOOD_KEPT', severity: 'warning', file: f, line: o.origin?.line, object: describeObject(o),
+            message: 'the file has errors; the last good version of this object keeps serving until it is fixed',
+          });
+        }
+      }
+      next.set(f, state);
+    }
+    this.#files = next;
+    return { kinds: this.#diffFingerprints(), reread };
+  }
+
+  #diffFingerprints(): Set<Kind> {
+    const kinds = new Set<Kind>();
+    const next = new Map<string, string>();
+    for (const st of this.#files.values()) {
+      for (const o of st.objects) {
+        const key = objectKey(o.kind, o.namespace, o.name);
+        if (next.has(key)) continue; // duplicates: the first definition counts (see snapshot())
+        next.set(key, JSON.stringify(o.raw));
+      }
+    }
+    for (const [key, fp] of next) if (this.#fingerprints.get(key) !== fp) kinds.add(key.slice(0, key.indexOf('/')) as Kind);
+    for (const key of this.#fingerprints.keys()) if (!next.has(key)) kinds.add(key.slice(0, key.indexOf('/')) as Kind);
+    this.#fingerprints = next;
+    return kinds;
+  }
+
+  /** The store as the model sees it; an object defined twice is kept from the first file and reported. */
+  snapshot(): SourceSnapshot {
+    const store = new ObjectStore();
+    const diagnostics: Diagnostic[] = [...this.#pathDiagnostics];
+    const seen = new Map<string, StoredObject>();
+    for (const file of [...this.#files.keys()].sort()) {
+      const st = this.#files.get(file)!;
+      diagnostics.push(...st.diagnostics);
+      for (const o of st.objects) {
+        const key = objectKey(o.kind, o.namespace, o.name);
+        const first = seen.get(key);
+        if (first) {
+          diagnostics.push({
+            code: 'MANIFEST_DUPLICATE_OBJECT', severity: 'warning',
+            message: `already defined at ${first.origin?.file}:${first.origin?.line}; this definition is ignored`,
+            file: o.origin?.file, line: o.origin?.line, object: describeObject(o),
+          });
+          continue;
+        }
+        seen.set(key, o);
+        store.set(o);
+      }
+    }
+    return { store, diagnostics };
+  }
+}
+
+/** mtime, ctime, size and inode: an editor's write-then-rename changes the inode even within one mtime tick. */
+async function statSignature(file: string): Promise<string> {
+  try {
+    const s = await stat(file, { bigint: true });
+    return `${s.mtimeNs}:${s.ctimeNs}:${s.size}:${s.ino}`;
+  } catch {
+    return '';
+  }
+}
