@@ -196,9 +196,12 @@ function waitForOutput(child: ChildProcess, text: () => string, re: RegExp, time
   });
 }
 
-/** Runs `node src/main.ts serve --manifests dir ...` with ephemeral ports and waits until it listens. */
-export async function spawnArchway(dir: string, extraArgs: string[] = []): Promise<ArchwayProcess> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--http-port', '0', '--admin-port', '0', '--bind', '127.0.0.1', '--manifests', dir, ...extraArgs], {
+/**
+ * Runs `node [nodeArgs] src/main.ts serve --manifests dir ...` with ephemeral ports and waits until it
+ * listens. Worker processes inherit nodeArgs (fork's default execArgv).
+ */
+export async function spawnArchway(dir: string, extraArgs: string[] = [], nodeArgs: string[] = []): Promise<ArchwayProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', '--http-port', '0', '--admin-port', '0', '--bind', '127.0.0.1', '--manifests', dir, ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
