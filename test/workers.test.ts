@@ -9,7 +9,7 @@ import { backend, closeAll, echoes, ingress, manifestDir, request, rule, service
 async function adminJson(port: number, path: string): Promise<Record<string, number>> {
   const res = await request(port, path);
   assert.equal(res.status, 200);
-  return JSON.parse(res.body) as Record<string, number>;
+  return JSON.parse(res.text) as Record<string, number>;
 }
 
 function pidsOf(stderr: string): number[] {

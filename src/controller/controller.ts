@@ -6,7 +6,7 @@ import { compareDiagnostics, formatDiagnostic, type Diagnostic } from '../model/
 import { normalizeIngress } from '../model/ingress.ts';
 import { objectKey, type JsonObject, type Kind, type ObjectStore, type StoredObject } from '../model/objects.ts';
 import { ServiceResolver } from '../model/services.ts';
-import { compile, hashOf, toBackendTable } from '../snapshot/compile.ts';
+import { compile, toBackendTable, withHash } from '../snapshot/compile.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
 import type { ManifestSource, SourceChange } from '../sources/manifest-source.ts';
 import { EventRecorder, type InvolvedObject } from './events.ts';
@@ -156,11 +156,10 @@ export class Controller {
       backends[id] = toBackendTable(resolved);
     }
     this.store = snap.store;
-    const { hash: _old, backends: _b, ...routes } = this.table!;
-    const hash = hashOf({ ...routes, backends });
-    if (hash === this.table!.hash) return;
-    this.table = { ...routes, hash, backends };
-    this.sink.setBackends(hash, backends);
+    const table = withHash({ ...this.table!, backends });
+    if (table.hash === this.table!.hash) return;
+    this.table = table;
+    this.sink.setBackends(table.hash, backends);
     this.counters.tableSwaps++;
   }
 

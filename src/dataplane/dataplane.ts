@@ -39,6 +39,11 @@ export interface DataPlaneStats {
   upstreamErrors: number;
 }
 
+const EMPTY_TABLE: RoutingTable = {
+  hash: '', hosts: {}, wildcards: {}, hostless: null, defaultAction: null, backends: {},
+  tls: { certificates: {}, hosts: {}, wildcards: {}, defaultCertificate: null },
+};
+
 /** Sweep period: timeouts fire within this much of their setting. */
 const SWEEP_MS = 100;
 
@@ -59,7 +64,7 @@ export class DataPlane {
   constructor(options: Partial<DataPlaneOptions> = {}) {
     this.options = { ...DEFAULT_DATAPLANE_OPTIONS, ...options };
     this.trusted = new TrustedProxies(this.options.trustedProxies);
-    this.router = new Router({ hash: '', hosts: {}, wildcards: {}, hostless: null, defaultAction: null, backends: {} });
+    this.router = new Router(EMPTY_TABLE);
     this.#timer = setInterval(this.#sweep, SWEEP_MS);
     this.#timer.unref();
   }

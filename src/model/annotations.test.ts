@@ -49,7 +49,7 @@ function invalid(key: string, value: string) {
 
 test('no annotations: defaults', () => {
   const { s, diags } = settings({});
-  assert.deepEqual(s, { useRegex: false, rewriteTarget: undefined, appRoot: undefined, xForwardedPrefix: undefined });
+  assert.deepEqual(s, { useRegex: false, rewriteTarget: undefined, appRoot: undefined, xForwardedPrefix: undefined, sslRedirect: true, forceSslRedirect: false });
   assert.deepEqual(diags, []);
 });
 
@@ -92,7 +92,16 @@ test('x-forwarded-prefix: a plain string value', () => {
 test('one bad annotation does not disturb the others', () => {
   const { s, diags } = settings({ [P + 'rewrite-target']: '/a b', [P + 'use-regex']: 'true', [P + 'app-root']: '/home', [P + 'x-forwarded-prefix']: '/p' });
   assert.equal(diags.length, 1);
-  assert.deepEqual(s, { useRegex: true, rewriteTarget: undefined, appRoot: '/home', xForwardedPrefix: '/p' });
+  assert.deepEqual(s, { useRegex: true, rewriteTarget: undefined, appRoot: '/home', xForwardedPrefix: '/p', sslRedirect: true, forceSslRedirect: false });
+});
+
+test('ssl-redirect and force-ssl-redirect: "true"/"false", anything else warned and defaulted', () => {
+  assert.deepEqual(settings({ [P + 'ssl-redirect']: 'false', [P + 'force-ssl-redirect']: 'true' }).s.sslRedirect, false);
+  assert.equal(settings({ [P + 'force-ssl-redirect']: 'true' }).s.forceSslRedirect, true);
+  const { s, diags } = settings({ [P + 'ssl-redirect']: 'no' });
+  assert.equal(s.sslRedirect, true);
+  assert.equal(diags.length, 1);
+  assert.match(diags[0].field!, /ssl-redirect/);
 });
 
 test('annotations of other prefixes are not read', () => {

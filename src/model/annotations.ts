@@ -14,6 +14,10 @@ export interface IngressSettings {
   rewriteTarget: string | undefined;
   appRoot: string | undefined;
   xForwardedPrefix: string | undefined;
+  /** ssl-redirect (default true): plain HTTP to a TLS host answers 308 to https. */
+  sslRedirect: boolean;
+  /** force-ssl-redirect (default false): redirect even hosts without TLS. */
+  forceSslRedirect: boolean;
 }
 
 // ingress-nginx's rewrite-target charset (its annotation validator): letters, digits, - . _ ~ / : $
@@ -46,14 +50,18 @@ export function readSettings(ing: Ingress, diags: Diagnostic[]): IngressSettings
     return v;
   };
 
-  let useRegex = false;
-  const ur = a[NGINX_PREFIX + 'use-regex'];
-  if (ur !== undefined) {
-    if (ur === 'true' || ur === 'false') useRegex = ur === 'true';
-    else warn(NGINX_PREFIX + 'use-regex', `${JSON.stringify(ur)}: must be "true" or "false"`);
-  }
+  const flag = (name: string, dflt: boolean): boolean => {
+    const key = NGINX_PREFIX + name;
+    const v = a[key];
+    if (v === undefined) return dflt;
+    if (v === 'true' || v === 'false') return v === 'true';
+    warn(key, `${JSON.stringify(v)}: must be "true" or "false"`);
+    return dflt;
+  };
   return {
-    useRegex,
+    useRegex: flag('use-regex', false),
+    sslRedirect: flag('ssl-redirect', true),
+    forceSslRedirect: flag('force-ssl-redirect', false),
     rewriteTarget: pick('rewrite-target', REWRITE_TARGET_RE, 'may only contain A-Z a-z 0-9 - . _ ~ / : $'),
     appRoot: pick('app-root', APP_ROOT_RE, 'must be an absolute path of A-Z a-z 0-9 - . _ ~ /'),
     xForwardedPrefix: pick('x-forwarded-prefix', FORWARDED_PREFIX_RE, 'may only contain A-Z a-z 0-9 - . _ ~ / :'),

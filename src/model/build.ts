@@ -10,6 +10,7 @@ import { readSettings, type IngressSettings } from './annotations.ts';
 import { ServiceResolver, type ResolvedBackend } from './services.ts';
 import { compileUserRegex, pathPatternSource } from './regex.ts';
 import type { PathType } from './validation.ts';
+import { bindTls, type TlsModel, type TlsOptions } from './tls-bindings.ts';
 
 export interface DefaultBackendService {
   namespace: string;
@@ -18,7 +19,7 @@ export interface DefaultBackendService {
   port?: number | string;
 }
 
-export interface BuildOptions extends ClassOptions {
+export interface BuildOptions extends ClassOptions, TlsOptions {
   defaultBackendService?: DefaultBackendService;
 }
 
@@ -31,6 +32,8 @@ export interface RouteTarget {
   ingress: string;
   rewrite?: { pattern: string; target: string };
   forwardedPrefix?: string;
+  /** Plain HTTP answers 308 to https (ssl-redirect on a TLS host, or force-ssl-redirect). */
+  redirectHttps?: boolean;
 }
 
 export interface PathRoute {
@@ -65,6 +68,7 @@ export interface Model {
   controllerDefault?: RouteTarget;
   backends: Map<string, ResolvedBackend>;
   served: ServedIngress[];
+  tls: TlsModel;
   diagnostics: Diagnostic[];
 }
 
@@ -85,15 +89,18 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
     served.push({ ingress: ing, className: decision.className, settings: readSettings(ing, diagnostics) });
   }
   served.sort((a, b) => compareAge(a.ingress, b.ingress));
+  const tls = bindTls(served, store, opts, diagnostics);
 
   const hosts = new Map<string, HostModel>();
   const seenPaths = new Map<string, string>(); // host\npath\ntype -> winning ingress
   let catchAll: RouteTarget | undefined;
   let catchAllOwner = '';
 
-  const targetFor = (ing: Ingress, ref: BackendRef): RouteTarget => {
+  const targetFor = (ing: Ingress, ref: BackendRef, settings?: IngressSettings, host?: string): RouteTarget => {
     const id = resolveRef(ing, ref, resolver, backends, diagnostics);
-    return { backend: id, ingress: `${ing.namespace}/${ing.name}` };
+    const t: RouteTarget = { backend: id, ingress: `${ing.namespace}/${ing.name}` };
+    if (settings && host !== undefined && (settings.forceSslRedirect || (settings.sslRedirect && tls.hosts.has(host)))) t.redirectHttps = true;
+    return t;
   };
 
   served.forEach(({ ingress: ing, settings }, age) => {
@@ -127,7 +134,7 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
     for (const rule of ing.rules) {
       let hm = hosts.get(rule.host);
       if (!hm) hosts.set(rule.host, (hm = { host: rule.host, routes: [] }));
-      if (ingressDefault && rule.host !== '' && !hm.fallback) hm.fallback = ingressDefault;
+      if (ingressDefault && rule.host !== '' && !hm.fallback) hm.fallback = withRedirect(ingressDefault, settings, rule.host, tls);
       if (settings.appRoot && !hm.appRoot) hm.appRoot = settings.appRoot;
       for (const p of rule.paths) {
         const key = `${rule.host}\n${p.path}\n${p.pathType}`;
@@ -150,7 +157,7 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
           }
         }
         seenPaths.set(key, ingName);
-        const target = targetFor(ing, p.backend);
+        const target = targetFor(ing, p.backend, settings, rule.host);
         if (settings.rewriteTarget !== undefined && settings.rewriteTarget !== p.path) {
           // ingress-nginx: the rule path, as an anchored case-insensitive regex, is replaced whole by the target.
           const pattern = pathPatternSource(p.path);
@@ -173,7 +180,11 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
   const hostList = [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
   for (const h of hostList) h.routes.sort(comparePrecedence);
   diagnostics.sort(compareDiagnostics);
-  return { hosts: hostList, catchAll, controllerDefault, backends, served, diagnostics };
+  return { hosts: hostList, catchAll, controllerDefault, backends, served, tls, diagnostics };
+}
+
+function withRedirect(t: RouteTarget, settings: IngressSettings, host: string, tls: TlsModel): RouteTarget {
+  return settings.forceSslRedirect || (settings.sslRedirect && tls.hosts.has(host)) ? { ...t, redirectHttps: true } : t;
 }
 
 const MATCH_RANK: Record<MatchKind, number> = { exact: 0, prefix: 1, regex: 2 };

@@ -10,12 +10,12 @@ const t = (backend: string, extra: Partial<RouteTarget> = {}): RouteTarget => ({
 const route = (path: string, pathType: PathRoute['pathType'], match: PathRoute['match'], backend: string): PathRoute => ({ path, pathType, match, target: t(backend), age: 0 });
 
 function model(over: Partial<Model> = {}): Model {
-  return { hosts: [], backends: new Map(), served: [], diagnostics: [], ...over };
+  return { hosts: [], backends: new Map(), served: [], diagnostics: [], tls: { certificates: new Map(), hosts: new Map(), defaultCertificate: null, entries: new Map() }, ...over };
 }
 
 test('an empty model compiles to an empty table that answers 404 everywhere', () => {
   const table = compile(model());
-  assert.deepEqual({ ...table, hash: '' }, { hash: '', hosts: {}, wildcards: {}, hostless: null, defaultAction: null, backends: {} });
+  assert.deepEqual({ ...table, hash: '' }, { hash: '', hosts: {}, wildcards: {}, hostless: null, defaultAction: null, backends: {}, tls: { certificates: {}, hosts: {}, wildcards: {}, defaultCertificate: null } });
   assert.match(table.hash, /^[0-9a-f]{16}$/);
 });
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { HostModel, Model, RouteTarget } from '../model/build.ts';
 import { pathPatternSource } from '../model/regex.ts';
 import type { ResolvedBackend } from '../model/services.ts';
-import type { BackendTable, HostTable, PathEntry, RouteAction, RoutingTable } from './table.ts';
+import type { BackendTable, HostTable, PathEntry, RouteAction, RoutingTable, TlsTable } from './table.ts';
 
 export function compile(model: Model): RoutingTable {
   const controllerDefault = model.controllerDefault ? action(model.controllerDefault) : null;
@@ -23,13 +23,33 @@ export function compile(model: Model): RoutingTable {
   const backends: Record<string, BackendTable> = {};
   for (const id of [...model.backends.keys()].sort()) backends[id] = toBackendTable(model.backends.get(id)!);
 
-  const body = { hosts, wildcards, hostless, defaultAction, backends };
+  return withHash({ hosts, wildcards, hostless, defaultAction, backends, tls: tlsTable(model) });
+}
+
+/** The table with its content hash, fields in one canonical order (so the endpoint fast lane hashes alike). */
+export function withHash(t: Omit<RoutingTable, 'hash'>): RoutingTable {
+  const body = { hosts: t.hosts, wildcards: t.wildcards, hostless: t.hostless, defaultAction: t.defaultAction, backends: t.backends, tls: t.tls };
   return { hash: hashOf(body), ...body };
 }
 
 /** Hash of a canonical JSON form; the compile step inserts keys in sorted order, so JSON.stringify is canonical. */
 export function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}
+
+function tlsTable(model: Model): TlsTable {
+  const certificates: TlsTable['certificates'] = {};
+  for (const id of [...model.tls.certificates.keys()].sort()) {
+    const m = model.tls.certificates.get(id)!;
+    certificates[id] = { cert: m.cert, key: m.key };
+  }
+  const hosts: Record<string, string> = {};
+  const wildcards: Record<string, string> = {};
+  for (const h of [...model.tls.hosts.keys()].sort()) {
+    if (h.startsWith('*.')) wildcards[h.slice(2)] = model.tls.hosts.get(h)!;
+    else hosts[h] = model.tls.hosts.get(h)!;
+  }
+  return { certificates, hosts, wildcards, defaultCertificate: model.tls.defaultCertificate };
 }
 
 export function toBackendTable(b: ResolvedBackend): BackendTable {
@@ -58,6 +78,7 @@ function action(t: RouteTarget): RouteAction {
   const a: RouteAction = { backend: t.backend, ingress: t.ingress };
   if (t.rewrite) a.rewrite = { pattern: t.rewrite.pattern, target: t.rewrite.target };
   if (t.forwardedPrefix) a.forwardedPrefix = t.forwardedPrefix;
+  if (t.redirectHttps) a.redirectHttps = true;
   return a;
 }
 

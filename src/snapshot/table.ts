@@ -10,6 +10,8 @@ export interface RouteAction {
   rewrite?: { pattern: string; target: string };
   /** x-forwarded-prefix annotation. */
   forwardedPrefix?: string;
+  /** Plain HTTP requests answer 308 to https. */
+  redirectHttps?: boolean;
 }
 
 export interface PathEntry {
@@ -59,4 +61,16 @@ export interface RoutingTable {
   /** No host entry matched: the catch-all default backend, else the controller default; null: 404. */
   defaultAction: RouteAction | null;
   backends: Record<string, BackendTable>;
+  tls: TlsTable;
+}
+
+export interface TlsTable {
+  /** PEM material by id (`namespace/secret@content-hash`). */
+  certificates: Record<string, { cert: string; key: string }>;
+  /** SNI name -> certificate id ('' = the default certificate). */
+  hosts: Record<string, string>;
+  /** Wildcard SNI by suffix after `*.` -> certificate id. */
+  wildcards: Record<string, string>;
+  /** --default-ssl-certificate; null: the self-signed certificate generated at start. */
+  defaultCertificate: string | null;
 }

@@ -54,7 +54,7 @@ const chunk = '400\r\n' + 'x'.repeat(1024) + '\r\n';
 const chunked = Buffer.from(chunk.repeat(16) + '0\r\n\r\n', 'latin1');
 
 /** Runs `rounds` rounds of n/rounds calls; prints the best and the median round (the machine may be shared). */
-function bench(name: string, n: number, fn: () => number, rounds = 7): void {
+function bench(name: string, n: number, fn: () => number, rounds = 21): void {
   let sink = 0;
   for (let i = 0; i < Math.min(n, 200_000); i++) sink += fn(); // warm-up
   const per = Math.max(1, Math.floor(n / rounds));
