@@ -10,7 +10,7 @@ import { ChunkedScanner } from './chunked.ts';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 
-// A typical browser navigation (~ 450 bytes) and a shorter API call (~ 300 bytes).
+// A typical browser navigation (395 bytes) and a shorter API call (304 bytes).
 const browser = Buffer.from(
   'GET /products/list?page=2&sort=price HTTP/1.1\r\n' +
     'Host: shop.example.com\r\n' +
