@@ -4,6 +4,7 @@
 import type { Controller } from '../controller/controller.ts';
 import type { Diagnostic } from '../model/diagnostics.ts';
 import { normalizeIngress, type BackendRef } from '../model/ingress.ts';
+import type { TlsEntryView } from '../model/tls-bindings.ts';
 
 export function apiDocuments(controller: Controller): Record<string, (q: URLSearchParams) => unknown> {
   return {
@@ -40,7 +41,8 @@ export interface IngressDescription {
   className: string;
   address: string[];
   defaultBackend: BackendView | null;
-  tls: Array<{ hosts: string[]; secretName: string }>;
+  /** spec.tls entries as resolved: the certificate's subject, DNS names, issuer and validity, or the problem. */
+  tls: TlsEntryView[];
   rules: Array<{ host: string; paths: Array<{ path: string; pathType: string; backend: BackendView }> }>;
   annotations: Record<string, string>;
   events: unknown[];
@@ -73,7 +75,7 @@ export function describeIngress(controller: Controller, namespace: string, name:
     className: served?.className ?? ing?.className ?? '',
     address: lb.map((a) => a.ip ?? a.hostname ?? ''),
     defaultBackend: view(ing?.defaultBackend),
-    tls: (ing?.tls ?? []).map((t) => ({ hosts: t.hosts, secretName: t.secretName })),
+    tls: controller.model?.tls.entries.get(`${namespace}/${name}`) ?? (ing?.tls ?? []).map((t) => ({ hosts: t.hosts, secretName: t.secretName })),
     rules: (ing?.rules ?? []).map((r) => ({ host: r.host, paths: r.paths.map((p) => ({ path: p.path, pathType: p.pathType, backend: view(p.backend)! })) })),
     annotations: ing?.annotations ?? {},
     events: controller.events.list({ kind: 'Ingress', namespace, name }),

@@ -22,6 +22,11 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'proxy-read-timeout', kind: 'duration', default: 60_000, help: 'upstream inactivity timeout while a request is in flight (504)' },
   { name: 'max-header-size', kind: 'size', default: 16384, help: 'largest request head accepted (431 beyond)' },
   { name: 'keepalive-timeout', kind: 'duration', default: 75_000, help: 'idle client keep-alive connections are closed after this' },
+  { name: 'default-ssl-certificate', kind: 'string', metavar: 'NS/NAME', help: 'kubernetes.io/tls Secret served when no spec.tls entry matches the SNI name (default: a self-signed certificate made at start)' },
+  { name: 'https-redirect-port', kind: 'port', metavar: 'PORT', help: 'port in https:// redirect locations (default: --https-port; 443 is left out)' },
+  { name: 'hsts', kind: 'bool', default: true, help: 'add Strict-Transport-Security to HTTPS responses' },
+  { name: 'hsts-max-age', kind: 'int', default: 31536000, help: 'max-age of Strict-Transport-Security, seconds' },
+  { name: 'hsts-include-subdomains', kind: 'bool', default: true, help: 'includeSubDomains in Strict-Transport-Security' },
   { name: 'publish-status-address', kind: 'list', default: [], metavar: 'ADDR,...', help: 'IPs or hostnames published in status.loadBalancer.ingress (default: the bind address; for a wildcard bind the primary non-loopback address)' },
   { name: 'shutdown-grace-period', kind: 'duration', default: 30_000, help: 'on SIGTERM/SIGINT, time in-flight requests get to finish' },
   { name: 'workers', kind: 'string', default: 'auto', metavar: 'N|auto', help: 'data-plane worker processes sharing the listeners (auto: one per CPU; 0: serve from the controller process itself)' },
@@ -44,6 +49,10 @@ export interface ServeConfig {
   maxHeaderSize: number;
   keepAliveTimeoutMs: number;
   publishStatusAddresses: string[];
+  defaultSslCertificate: { namespace: string; name: string } | undefined;
+  httpsRedirectPort: number;
+  /** Strict-Transport-Security value, '' when off. */
+  hsts: string;
   shutdownGraceMs: number;
   /** Data-plane worker processes; 0 runs the data plane inside the controller process. */
   workers: number;
@@ -94,6 +103,9 @@ export function parseServeArgs(argv: readonly string[]): ServeConfig {
     workers: parseWorkers(v.workers as string),
     publishStatusAddresses: publishAddresses(v['publish-status-address'] as string[]),
     shutdownGraceMs: v['shutdown-grace-period'] as number,
+    defaultSslCertificate: parseSecretRef(v['default-ssl-certificate'] as string | undefined),
+    httpsRedirectPort: (v['https-redirect-port'] as number | undefined) ?? (v['https-port'] as number),
+    hsts: v.hsts ? `max-age=${v['hsts-max-age'] as number}${v['hsts-include-subdomains'] ? '; includeSubDomains' : ''}` : '',
   };
 }
 
@@ -122,4 +134,11 @@ function publishAddresses(list: string[]): string[] {
     }
   }
   return list;
+}
+
+function parseSecretRef(s: string | undefined): { namespace: string; name: string } | undefined {
+  if (s === undefined) return undefined;
+  const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(s);
+  if (!m) throw new UsageError(`--default-ssl-certificate: ${JSON.stringify(s)} is not NAMESPACE/NAME`);
+  return { namespace: m[1], name: m[3] };
 }

@@ -1,7 +1,9 @@
 // `archway serve`: wires source -> controller -> data plane (in worker processes, or in-process with
 // --workers 0), the manifest watcher, and the admin listener that speaks for the whole instance.
 
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { generateCertificate } from '../tls/certificates.ts';
 import { startAdminServer } from '../admin/admin-server.ts';
 import { apiDocuments } from '../admin/api.ts';
 import { Controller, stderrLog } from '../controller/controller.ts';
@@ -14,6 +16,7 @@ import type { ServeConfig } from './serve-options.ts';
 
 export interface RunningServer {
   httpPort: number;
+  httpsPort: number;
   adminPort: number;
   controller: Controller;
   /** The in-process data plane (--workers 0), else null. */
@@ -33,9 +36,15 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     readTimeoutMs: config.readTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     trustedProxies: config.trustedProxies,
+    // Made once here and shipped to every worker, so all present the same certificate and accept each
+    // other's session tickets (resumption across workers).
+    fallbackCertificate: generateCertificate({ commonName: 'Archway default certificate', dnsNames: ['archway.invalid'] }),
+    ticketKeys: randomBytes(48).toString('base64'),
+    hsts: config.hsts,
+    httpsRedirectPort: config.httpsRedirectPort,
   };
   const plane = config.workers === 0 ? new DataPlane(options) : null;
-  const workers = config.workers === 0 ? null : new WorkerPool(config.workers, options, { host: config.bind, port: config.httpPort }, stderrLog);
+  const workers = config.workers === 0 ? null : new WorkerPool(config.workers, options, { host: config.bind, port: config.httpPort }, { host: config.bind, port: config.httpsPort }, stderrLog);
   const source = new ManifestSource(config.manifests);
   const controller = new Controller(source, {
     controllerName: config.controllerName,
@@ -43,6 +52,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     watchWithoutClass: config.watchWithoutClass,
     defaultBackendService: config.defaultBackendService,
     statusAddresses: statusAddresses(config.publishStatusAddresses, config.bind),
+    defaultSslCertificate: config.defaultSslCertificate,
   }, (plane ?? workers)!, stderrLog);
   let shuttingDown = false;
 
@@ -58,10 +68,16 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
 
   const watcher = new ManifestWatcher(() => void controller.refresh());
   let httpPort: number;
+  let httpsPort: number;
   try {
     await source.loadAll();
     controller.sync();
-    httpPort = plane ? await plane.listenHttp(config.bind, config.httpPort) : await workers!.start();
+    if (plane) {
+      httpPort = await plane.listenHttp(config.bind, config.httpPort);
+      httpsPort = await plane.listenHttps(config.bind, config.httpsPort);
+    } else {
+      ({ http: httpPort, https: httpsPort } = await workers!.start());
+    }
     if (workers) await workers.waitApplied();
     await watcher.start(config.manifests);
   } catch (e) {
@@ -73,9 +89,11 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
   }
   if (workers) stderrLog.info(`data plane: ${workers.count} worker process(es), pids ${workers.pids.join(', ')}`);
   stderrLog.info(`listening on http://${config.bind}:${httpPort}, admin on http://${config.adminBind}:${admin.port}`);
+  stderrLog.info(`listening on https://${config.bind}:${httpsPort}`);
 
   return {
     httpPort,
+    httpsPort,
     adminPort: admin.port,
     controller,
     plane,

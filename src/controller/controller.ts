@@ -119,7 +119,7 @@ export class Controller {
     const snap = this.source.snapshot();
     const extra: Diagnostic[] = [];
     this.#keepLastGood(snap.store, extra);
-    const model = build(snap.store, this.options);
+    const model = build(snap.store, { ...this.options, now: new Date() });
     const table = compile(model);
     this.model = model;
     this.store = snap.store;

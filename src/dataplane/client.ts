@@ -194,6 +194,11 @@ export class ClientConn implements UpstreamOwner {
     }
     const route = router.matchHost(host, req.path);
     if (route === null) return this.#respondLocal(404);
+    if (route.redirectHttps && this.ctx.proto === 'http') {
+      // ssl-redirect / force-ssl-redirect: 308 keeps the method and body (ingress-nginx's default code).
+      const port = this.plane.options.httpsRedirectPort;
+      return this.#respondLocal(308, `https://${req.host}${port === 443 ? '' : `:${port}`}${req.path}${req.query}`);
+    }
     this.#route = route;
     this.#path = route.rewriteRe === undefined ? req.path : rewritePath(route, req.path);
     this.#connect();
@@ -328,7 +333,7 @@ export class ClientConn implements UpstreamOwner {
         this.#resBuf = null;
         this.#resStarted = true;
         this.phase = TUNNEL;
-        const head = clientResponseHead(res, false, true, req.versionMinor, true);
+        const head = clientResponseHead(res, false, true, req.versionMinor, true, '');
         this.socket.write(head, 'latin1');
         if (end < buf.length) this.#writeUpstreamBytes(buf.subarray(end));
         if (this.#buf !== null) {
@@ -374,7 +379,7 @@ export class ClientConn implements UpstreamOwner {
       // A response that arrives before the request body was fully sent ends the exchange early: the
       // client connection cannot be resynchronised, so it closes after this response.
       if (!this.#reqDone) this.#keepAlive = false;
-      const head = clientResponseHead(res, chunked, this.#keepAlive, req.versionMinor, false);
+      const head = clientResponseHead(res, chunked, this.#keepAlive, req.versionMinor, false, this.ctx.proto === 'https' ? this.plane.options.hsts : '');
       this.#resStarted = true;
       if (this.#resPhase === RES_NONE) {
         this.socket.write(head, 'latin1');
@@ -526,7 +531,7 @@ export class ClientConn implements UpstreamOwner {
   #respondLocal(status: number, location?: string): void {
     // Unread request body bytes would be parsed as the next request: close instead of keeping alive.
     if (!this.#reqDone) this.#keepAlive = false;
-    const buf = localResponse(status, { close: !this.#keepAlive, head: this.#req?.method === 'HEAD', location });
+    const buf = localResponse(status, { close: !this.#keepAlive, head: this.#req?.method === 'HEAD', location, hsts: this.ctx.proto === 'https' ? this.plane.options.hsts : '' });
     this.plane.stats.responses++;
     if (status >= 500) this.plane.stats.upstreamErrors++;
     this.socket.write(buf);

@@ -2,6 +2,10 @@
 // pool and the sweep timer that enforces timeouts. Never imports Kubernetes types (ARCHITECTURE.md).
 
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { generateCertificate } from '../tls/certificates.ts';
+import { TLS_BASE_OPTIONS, TlsContexts, type PemPair } from './tls-contexts.ts';
+import { H2Frontend } from './h2.ts';
 import { Router } from '../snapshot/router.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
 import { buildGroups, type BackendGroup } from './backends.ts';
@@ -20,6 +24,14 @@ export interface DataPlaneOptions {
   /** A request head must arrive completely within this. */
   headerTimeoutMs: number;
   trustedProxies: readonly string[];
+  /** Certificate for clients without SNI match when the table names no default (self-signed, made at start). */
+  fallbackCertificate: PemPair | null;
+  /** Shared TLS session ticket keys (48 bytes, base64) so resumption works across workers. */
+  ticketKeys: string | null;
+  /** `Strict-Transport-Security` value added to HTTPS responses; '' for none. */
+  hsts: string;
+  /** Port in https redirects (443 is left out of the Location). */
+  httpsRedirectPort: number;
 }
 
 export const DEFAULT_DATAPLANE_OPTIONS: DataPlaneOptions = {
@@ -29,6 +41,10 @@ export const DEFAULT_DATAPLANE_OPTIONS: DataPlaneOptions = {
   keepAliveTimeoutMs: 75_000,
   headerTimeoutMs: 60_000,
   trustedProxies: [],
+  fallbackCertificate: null,
+  ticketKeys: null,
+  hsts: 'max-age=31536000; includeSubDomains',
+  httpsRedirectPort: 443,
 };
 
 export interface DataPlaneStats {
@@ -37,6 +53,7 @@ export interface DataPlaneStats {
   responses: number;
   badRequests: number;
   upstreamErrors: number;
+  tlsErrors: number;
 }
 
 const EMPTY_TABLE: RoutingTable = {
@@ -51,12 +68,15 @@ export class DataPlane {
   readonly options: DataPlaneOptions;
   readonly pool = new UpstreamPool();
   readonly trusted: TrustedProxies;
-  readonly stats: DataPlaneStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0 };
+  readonly stats: DataPlaneStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0, tlsErrors: 0 };
   router: Router;
   backends: Map<string, BackendGroup> = new Map();
   table: RoutingTable | null = null;
   draining = false;
   #servers: Server[] = [];
+  #tlsServers: TlsServer[] = [];
+  #tls: TlsContexts | null = null;
+  #h2: H2Frontend | null = null;
   #conns = new Set<ClientConn>();
   #timer: NodeJS.Timeout;
   #sweepCount = 0;
@@ -74,6 +94,11 @@ export class DataPlane {
     const router = new Router(table);
     this.router = router;
     this.table = table;
+    if (this.#tls) {
+      this.#tls.update(table.tls);
+      // Clients without SNI get the server's own context: keep it on the current default certificate.
+      for (const s of this.#tlsServers) s.setSecureContext({ ...TLS_BASE_OPTIONS, ...this.#tlsDefaultPem(table) });
+    }
     this.#installBackends(table.backends);
   }
 
@@ -81,6 +106,11 @@ export class DataPlane {
   setBackends(hash: string, backends: Record<string, BackendTable>): void {
     if (this.table) this.table = { ...this.table, hash, backends };
     this.#installBackends(backends);
+  }
+
+  #tlsDefaultPem(table: RoutingTable): PemPair {
+    const id = table.tls.defaultCertificate;
+    return (id !== null ? table.tls.certificates[id] : undefined) ?? this.#tls!.defaultOptions();
   }
 
   #installBackends(backends: Record<string, BackendTable>): void {
@@ -108,6 +138,51 @@ export class DataPlane {
         resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
       });
     });
+  }
+
+  /**
+   * Listens for HTTPS: certificates by SNI from the table, TLS 1.2+ with the intermediate profile, ALPN
+   * h2 and http/1.1 (issue 5). HTTP/1.1 over TLS runs through the same strict connection code as plain HTTP.
+   */
+  listenHttps(host: string, port: number, reusePort = false): Promise<number> {
+    const fallback = this.options.fallbackCertificate ?? generateCertificate({ commonName: 'Archway default certificate', dnsNames: ['archway.invalid'] });
+    const contexts = (this.#tls ??= new TlsContexts(fallback));
+    if (this.table) contexts.update(this.table.tls);
+    const server = createTlsServer({
+      ...TLS_BASE_OPTIONS,
+      ...contexts.defaultOptions(),
+      ALPNProtocols: ['h2', 'http/1.1'],
+      allowHalfOpen: true,
+      handshakeTimeout: 10_000,
+      ticketKeys: this.options.ticketKeys ? Buffer.from(this.options.ticketKeys, 'base64') : undefined,
+      SNICallback: (servername, cb) => cb(null, contexts.contextFor(servername)),
+    });
+    this.#tlsServers.push(server);
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol === 'h2') this.#acceptH2(socket);
+      else this.#accept(socket, 'https');
+    });
+    server.on('tlsClientError', (_e: Error, socket: TLSSocket) => {
+      this.stats.tlsErrors++;
+      socket.destroy();
+    });
+    this.#servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port, backlog: 4096, reusePort }, () => {
+        server.off('error', reject);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+      });
+    });
+  }
+
+  #acceptH2(socket: TLSSocket): void {
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    (this.#h2 ??= new H2Frontend(this)).accept(socket);
   }
 
   #accept(socket: Socket, proto: 'http' | 'https'): void {
@@ -138,6 +213,7 @@ export class DataPlane {
     tick();
     const now = clock.now;
     for (const c of this.#conns) c.expire(now);
+    this.#h2?.sweep(now);
     if (++this.#sweepCount % 10 === 0) this.pool.sweep(now);
   };
 
@@ -146,12 +222,13 @@ export class DataPlane {
     this.draining = true;
     await Promise.all(this.#servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     for (const c of this.#conns) c.drain();
+    this.#h2?.drain();
   }
 
   /** Waits until every client connection has closed, or the deadline passes. */
   async waitIdle(timeoutMs: number): Promise<boolean> {
     const until = Date.now() + timeoutMs;
-    while (this.#conns.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    while ((this.#conns.size > 0 || (this.#h2?.activeStreams ?? 0) > 0) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     return this.#conns.size === 0;
   }
 
@@ -162,6 +239,7 @@ export class DataPlane {
     for (const s of this.#servers) s.close();
     for (const c of this.#conns) c.socket.destroy();
     this.#conns.clear();
+    this.#h2?.close();
     this.pool.closeAll();
   }
 }

@@ -93,12 +93,13 @@ export const FRAMING_CLOSE = 2;
  * The response head for the client: upstream status and end-to-end headers, Date and Server when the
  * upstream sent none, framing and persistence for this client.
  */
-export function clientResponseHead(res: ResponseHead, chunked: boolean, keepAlive: boolean, clientMinor: number, upgrade: boolean): string {
+export function clientResponseHead(res: ResponseHead, chunked: boolean, keepAlive: boolean, clientMinor: number, upgrade: boolean, hsts: string): string {
   let s = `HTTP/1.1 ${res.statusCode} ${res.reason}\r\n`;
   const h = res.headers;
   const tokens = res.connectionTokens;
   let hasDate = false;
   let hasServer = false;
+  let hasHsts = false;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i];
     const lower = name.toLowerCase();
@@ -109,10 +110,12 @@ export function clientResponseHead(res: ResponseHead, chunked: boolean, keepAliv
     if (tokens.length !== 0 && tokens.includes(lower)) continue;
     if (lower === 'date') hasDate = true;
     else if (lower === 'server') hasServer = true;
+    else if (hsts !== '' && lower === 'strict-transport-security') hasHsts = true;
     s += `${name}: ${h[i + 1]}\r\n`;
   }
   if (!hasDate) s += `Date: ${clock.date}\r\n`;
   if (!hasServer) s += `Server: ${SERVER_NAME}\r\n`;
+  if (hsts !== '' && !hasHsts) s += `Strict-Transport-Security: ${hsts}\r\n`;
   if (upgrade) s += 'Connection: upgrade\r\n';
   else {
     if (chunked) s += 'Transfer-Encoding: chunked\r\n';

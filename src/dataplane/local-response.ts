@@ -16,10 +16,11 @@ export function reasonPhrase(status: number): string {
 }
 
 /** A complete response; `close` adds `Connection: close`. `head` omits the body (HEAD requests). */
-export function localResponse(status: number, opts: { close: boolean; head?: boolean; location?: string; body?: string }): Buffer {
+export function localResponse(status: number, opts: { close: boolean; head?: boolean; location?: string; body?: string; hsts?: string }): Buffer {
   const body = opts.body ?? `${status} ${reasonPhrase(status)}\n`;
   let s = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\nServer: ${SERVER_NAME}\r\nDate: ${clock.date}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
   if (opts.location !== undefined) s += `Location: ${opts.location}\r\n`;
+  if (opts.hsts) s += `Strict-Transport-Security: ${opts.hsts}\r\n`;
   if (opts.close) s += 'Connection: close\r\n';
   s += '\r\n';
   if (!opts.head) s += body;

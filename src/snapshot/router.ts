@@ -10,6 +10,8 @@ export interface Route {
   forwardedPrefix: string | undefined;
   rewriteRe: UserRegex | undefined;
   rewriteTarget: string;
+  /** Plain HTTP is answered 308 to https. */
+  redirectHttps: boolean;
 }
 
 interface Entry {
@@ -121,5 +123,5 @@ function compileAction(a: RouteAction): Route {
     if (typeof re === 'string') throw new Error(`routing table carries an invalid rewrite pattern: ${re}`);
     rewriteRe = re;
   }
-  return { backend: a.backend, ingress: a.ingress, forwardedPrefix: a.forwardedPrefix, rewriteRe, rewriteTarget: a.rewrite?.target ?? '' };
+  return { backend: a.backend, ingress: a.ingress, forwardedPrefix: a.forwardedPrefix, rewriteRe, rewriteTarget: a.rewrite?.target ?? '', redirectHttps: a.redirectHttps === true };
 }

@@ -10,14 +10,14 @@ export interface ListenSpec {
 }
 
 export type ToWorker =
-  | { type: 'init'; options: DataPlaneOptions; http: ListenSpec }
+  | { type: 'init'; options: DataPlaneOptions; http: ListenSpec; https: ListenSpec | null }
   | { type: 'table'; table: RoutingTable }
   | { type: 'backends'; hash: string; backends: Record<string, BackendTable> }
   | { type: 'stats'; id: number }
   | { type: 'drain'; graceMs: number };
 
 export type FromWorker =
-  | { type: 'listening'; port: number }
+  | { type: 'listening'; port: number; httpsPort: number }
   | { type: 'applied'; hash: string }
   | { type: 'stats'; id: number; stats: DataPlaneStats & { openConnections: number; idleUpstreamConnections: number } }
   | { type: 'drained' }

@@ -2,7 +2,7 @@
 // received from the primary over IPC. Knows nothing of Kubernetes (ARCHITECTURE.md rule 6).
 
 import { DataPlane } from '../dataplane/dataplane.ts';
-import type { FromWorker, ToWorker } from './protocol.ts';
+import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
 
 let plane: DataPlane | null = null;
 
@@ -15,13 +15,7 @@ process.on('message', (raw: unknown) => {
   switch (m.type) {
     case 'init':
       plane = new DataPlane(m.options);
-      plane.listenHttp(m.http.host, m.http.port, true).then(
-        (port) => send({ type: 'listening', port }),
-        (e: Error) => {
-          send({ type: 'error', message: `cannot listen on ${m.http.host}:${m.http.port}: ${e.message}` });
-          process.exit(1);
-        },
-      );
+      void listen(plane, m.http, m.https);
       break;
     case 'table':
       plane?.setTable(m.table);
@@ -40,6 +34,22 @@ process.on('message', (raw: unknown) => {
       break;
   }
 });
+
+async function listen(p: DataPlane, http: ListenSpec, https: ListenSpec | null): Promise<void> {
+  let spec = http;
+  try {
+    const port = await p.listenHttp(http.host, http.port, true);
+    let httpsPort = 0;
+    if (https) {
+      spec = https;
+      httpsPort = await p.listenHttps(https.host, https.port, true);
+    }
+    send({ type: 'listening', port, httpsPort });
+  } catch (e) {
+    send({ type: 'error', message: `cannot listen on ${spec.host}:${spec.port}: ${(e as Error).message}` });
+    process.exit(1);
+  }
+}
 
 async function drainAndExit(p: DataPlane, graceMs: number): Promise<void> {
   await p.drain();

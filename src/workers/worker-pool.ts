@@ -28,50 +28,55 @@ export class WorkerPool {
   readonly options: DataPlaneOptions;
   readonly log: WorkerPoolLog;
   #http: ListenSpec;
+  #https: ListenSpec | null;
   #workers: (Worker | null)[] = [];
   #table: RoutingTable | null = null;
   #stopping = false;
   #statsId = 0;
   #pendingStats = new Map<number, { left: number; acc: InstanceStats; done: (s: InstanceStats) => void }>();
-  /** Port reservation held while workers bind with SO_REUSEPORT (port 0 must mean one port for all). */
-  #reservation: Server | null = null;
+  /** Port reservations held while workers bind with SO_REUSEPORT (port 0 must mean one port for all). */
+  #reservations: Server[] = [];
   #waiters: Array<() => void> = [];
   /** First error a worker reported before every worker listened: start() fails with it. */
   #startError = '';
 
-  constructor(count: number, options: DataPlaneOptions, http: ListenSpec, log: WorkerPoolLog) {
+  constructor(count: number, options: DataPlaneOptions, http: ListenSpec, https: ListenSpec | null, log: WorkerPoolLog) {
     this.count = count;
     this.options = options;
     this.#http = { ...http };
+    this.#https = https ? { ...https } : null;
     this.log = log;
   }
 
-  /** Starts the workers and resolves with the HTTP port once every worker listens. */
-  async start(): Promise<number> {
-    if (this.#http.port === 0) {
-      // Reserve one ephemeral port in the SO_REUSEPORT group, let the workers join it, then leave.
-      const r = createServer();
-      await new Promise<void>((resolve, reject) => {
-        r.once('error', reject);
-        r.listen({ host: this.#http.host, port: 0, reusePort: true, backlog: 1 }, () => resolve());
-      });
-      r.on('connection', (s) => s.destroy());
-      this.#reservation = r;
-      const a = r.address();
-      this.#http.port = typeof a === 'object' && a ? a.port : 0;
-    }
+  /** Starts the workers and resolves with the HTTP and HTTPS ports once every worker listens. */
+  async start(): Promise<{ http: number; https: number }> {
+    for (const spec of [this.#http, this.#https]) if (spec && spec.port === 0) spec.port = await this.#reserve(spec.host);
     for (let i = 0; i < this.count; i++) this.#spawn(i, 0);
     const ok = await this.#until(() => this.#startError !== '' || this.#workers.every((w) => w !== null && w.listening));
     if (this.#startError !== '' || !ok) {
       await this.stop(0);
       throw new Error(this.#startError || 'data-plane workers did not start listening in time');
     }
-    if (this.#reservation) {
-      const r = this.#reservation;
-      this.#reservation = null;
-      await new Promise<void>((resolve) => r.close(() => resolve()));
-    }
-    return this.#http.port;
+    await this.#release();
+    return { http: this.#http.port, https: this.#https?.port ?? 0 };
+  }
+
+  /** Reserves one ephemeral port in the SO_REUSEPORT group; the workers join it and then we leave. */
+  async #reserve(host: string): Promise<number> {
+    const r = createServer();
+    await new Promise<void>((resolve, reject) => {
+      r.once('error', reject);
+      r.listen({ host, port: 0, reusePort: true, backlog: 1 }, () => resolve());
+    });
+    r.on('connection', (s) => s.destroy());
+    this.#reservations.push(r);
+    const a = r.address();
+    return typeof a === 'object' && a ? a.port : 0;
+  }
+
+  async #release(): Promise<void> {
+    const rs = this.#reservations.splice(0);
+    await Promise.all(rs.map((r) => new Promise<void>((resolve) => r.close(() => resolve()))));
   }
 
   /** TableSink: ship the table to every worker (and to any worker started later). */
@@ -104,7 +109,7 @@ export class WorkerPool {
   async stats(timeoutMs = 1000): Promise<InstanceStats> {
     const id = ++this.#statsId;
     const live = this.#workers.filter((w): w is Worker => w !== null && w.listening);
-    const acc: InstanceStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0, openConnections: 0, idleUpstreamConnections: 0, workers: live.length };
+    const acc: InstanceStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0, tlsErrors: 0, openConnections: 0, idleUpstreamConnections: 0, workers: live.length };
     if (live.length === 0) return acc;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -126,7 +131,7 @@ export class WorkerPool {
       w.child.once('exit', () => (clearTimeout(kill), resolve()));
       if (!this.#send(w, { type: 'drain', graceMs })) w.child.kill('SIGTERM');
     })));
-    this.#reservation?.close();
+    await this.#release();
   }
 
   #spawn(index: number, restarts: number): void {
@@ -145,7 +150,7 @@ export class WorkerPool {
         if (!this.#stopping) this.#spawn(index, restarts + 1);
       }, delay).unref();
     });
-    this.#send(w, { type: 'init', options: this.options, http: this.#http });
+    this.#send(w, { type: 'init', options: this.options, http: this.#http, https: this.#https });
     if (this.#table) this.#send(w, { type: 'table', table: this.#table });
   }
 
