@@ -198,13 +198,13 @@ describe('user regexes cannot stall the process', () => {
     const res = await request(arch.port, hostile, { host: 'redos.test' });
     const ms = performance.now() - t0;
     assert.equal(res.status, 404);
-    assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
     // and a matching path still matches
     await expectSeen([[`redos.test`, '/aaaa', '/aaaa']]);
     // many at once, while another host keeps answering
     const t1 = performance.now();
     await Promise.all([...Array.from({ length: 20 }, () => request(arch.port, hostile, { host: 'redos.test' })), request(arch.port, '/x', { host: 'regex.test' })]);
-    assert.ok(performance.now() - t1 < 3000);
+    assert.ok(performance.now() - t1 < 5000);
   });
 
   test('unsupported regex syntax (backreferences, lookaround) is reported; the rest of the Ingress serves', T, async () => {

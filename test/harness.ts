@@ -100,6 +100,13 @@ export async function manifestDir(files: Record<string, string>): Promise<string
 // ---------------------------------------------------------------------------------------------
 // Archway in-process
 
+/** Every listener on 127.0.0.1 and an ephemeral port, unless `extraArgs` sets the flag itself. */
+function ephemeral(extraArgs: string[]): string[] {
+  const defaults: Array<[string, string]> = [['--http-port', '0'], ['--https-port', '0'], ['--admin-port', '0'], ['--bind', '127.0.0.1']];
+  const given = (flag: string) => extraArgs.some((a) => a === flag || a.startsWith(`${flag}=`));
+  return defaults.filter(([f]) => !given(f)).flat();
+}
+
 export interface Archway {
   port: number;
   adminPort: number;
@@ -119,7 +126,7 @@ export async function startArchway(files: Record<string, string>, extraArgs: str
   const dir = await manifestDir(files);
   // The data plane runs in this process (--workers 0) unless a test asks for workers.
   const workers = extraArgs.some((a) => a === '--workers' || a.startsWith('--workers=')) ? [] : ['--workers', '0'];
-  const config = parseServeArgs(['--http-port', '0', '--admin-port', '0', '--bind', '127.0.0.1', '--manifests', dir, ...workers, ...extraArgs]);
+  const config = parseServeArgs([...ephemeral(extraArgs), '--manifests', dir, ...workers, ...extraArgs]);
   let captured = '';
   const original = process.stderr.write;
   process.stderr.write = ((chunk: string | Uint8Array): boolean => {
@@ -201,7 +208,7 @@ function waitForOutput(child: ChildProcess, text: () => string, re: RegExp, time
  * listens. Worker processes inherit nodeArgs (fork's default execArgv).
  */
 export async function spawnArchway(dir: string, extraArgs: string[] = [], nodeArgs: string[] = []): Promise<ArchwayProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', '--http-port', '0', '--admin-port', '0', '--bind', '127.0.0.1', '--manifests', dir, ...extraArgs], {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', ...ephemeral(extraArgs), '--manifests', dir, ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let err = '';
@@ -210,7 +217,10 @@ export async function spawnArchway(dir: string, extraArgs: string[] = [], nodeAr
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let m: RegExpExecArray;
   try {
-    m = await waitForOutput(child, () => err, /listening on http:\/\/127\.0\.0\.1:(\d+), admin on http:\/\/127\.0\.0\.1:(\d+)/, 10_000);
+    await waitForOutput(child, () => err, /listening on .*\n/, 10_000);
+    m = /listening on http:\/\/127\.0\.0\.1:(\d+).*admin on http:\/\/127\.0\.0\.1:(\d+)/.exec(err) ?? (() => {
+      throw new Error(`unexpected 'listening on' line: ${err}`);
+    })();
   } catch (e) {
     child.kill('SIGKILL');
     throw e;

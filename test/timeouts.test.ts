@@ -65,7 +65,7 @@ test('504 when the backend does not answer within --proxy-read-timeout', T, asyn
   assert.equal(res.status, 504);
   assert.equal(res.headers.server, 'archway');
   // The lower bound allows for the early firing reported below; the upper bound is timeout + sweep slack.
-  assert.ok(ms >= 150 && ms < 1000, `504 after ${ms.toFixed(0)} ms for a 300 ms timeout`);
+  assert.ok(ms >= 150 && ms < 2000, `504 after ${ms.toFixed(0)} ms for a 300 ms timeout`);
 });
 
 test('--proxy-read-timeout never fires before the configured time', { ...T, todo: EARLY_TIMEOUT_BUG }, async () => {
@@ -135,6 +135,8 @@ test('--keepalive-timeout closes an idle client connection, not a busy one', T, 
     idle.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
     await idle.response();
     const t0 = performance.now();
+    let closedAt = 0;
+    idle.socket.once('close', () => (closedAt = performance.now()));
     // busy: one request every 150 ms, never idle for 500 ms
     for (let i = 0; i < 6; i++) {
       busy.write('POST /slow-upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nz');
@@ -142,8 +144,9 @@ test('--keepalive-timeout closes an idle client connection, not a busy one', T, 
       await sleep(150);
     }
     assert.ok(await idle.closedWithin(1500));
-    const idleFor = performance.now() - t0;
-    assert.ok(idleFor >= 300 && idleFor < 1500, `idle connection closed after ${idleFor.toFixed(0)} ms`);
+    await new Promise((r) => setImmediate(r));
+    const idleFor = closedAt - t0;
+    assert.ok(idleFor >= 350 && idleFor < 2000, `idle connection closed after ${idleFor.toFixed(0)} ms (--keepalive-timeout 500ms)`);
     assert.equal(busy.closed, false);
   } finally {
     idle.destroy();
