@@ -53,6 +53,8 @@ export class ClientConn implements UpstreamOwner {
   #buf: Buffer | null = null;
   #scanFrom = 0;
   #paused = false;
+  /** Waiting for the client to read the last response before starting a pipelined next one. */
+  #awaitingDrain = false;
   /** Set once the peer half-closed or the plane is draining: answer, then close. */
   #closeAfter = false;
 
@@ -113,6 +115,9 @@ export class ClientConn implements UpstreamOwner {
     if (up !== null) {
       up.deadline = clock.now + this.plane.options.readTimeoutMs;
       up.socket.resume();
+    } else if (this.#awaitingDrain) {
+      this.#awaitingDrain = false;
+      this.#nextRequest();
     }
   };
 
@@ -466,6 +471,17 @@ export class ClientConn implements UpstreamOwner {
     }
     this.phase = HEAD;
     this.deadline = clock.now + this.plane.options.keepAliveTimeoutMs;
+    // A client that pipelines but does not read would make us queue responses without bound: start the
+    // next request only once the previous response has left our buffers.
+    if (this.socket.writableNeedDrain) {
+      this.#awaitingDrain = true;
+      this.#pauseClient();
+      return;
+    }
+    this.#nextRequest();
+  }
+
+  #nextRequest(): void {
     this.#resumeClient();
     if (this.#buf !== null) this.#processHeads();
   }
@@ -512,6 +528,11 @@ export class ClientConn implements UpstreamOwner {
   expire(now: number): void {
     if (this.phase === HEAD) {
       if (this.deadline > now) return;
+      // Still sending the last response: the connection is not idle yet.
+      if (this.socket.writableLength > 0 && (this.#buf === null || this.#buf.length === 0)) {
+        this.deadline = now + this.plane.options.keepAliveTimeoutMs;
+        return;
+      }
       // Keep-alive idle or slow head (slowloris): close. A partial head gets a 408 first.
       if (this.#buf !== null && this.#buf.length > 0) this.#writeFinal(localResponse(408, { close: true }));
       else this.#close();

@@ -50,7 +50,12 @@ export class WorkerPool {
 
   /** Starts the workers and resolves with the HTTP and HTTPS ports once every worker listens. */
   async start(): Promise<{ http: number; https: number }> {
-    for (const spec of [this.#http, this.#https]) if (spec && spec.port === 0) spec.port = await this.#reserve(spec.host);
+    for (const spec of [this.#http, this.#https]) {
+      if (!spec) continue;
+      if (spec.port === 0) spec.port = await this.#reserve(spec.host);
+      // SO_REUSEPORT would let a second instance silently share a port another one serves: probe first.
+      else await probeExclusive(spec);
+    }
     for (let i = 0; i < this.count; i++) this.#spawn(i, 0);
     const ok = await this.#until(() => this.#startError !== '' || this.#workers.every((w) => w !== null && w.listening));
     if (this.#startError !== '' || !ok) {
@@ -207,4 +212,13 @@ export class WorkerPool {
       check();
     });
   }
+}
+
+/** Fails with EADDRINUSE when anything (another Archway included) already listens on the port. */
+function probeExclusive(spec: ListenSpec): Promise<void> {
+  const probe = createServer();
+  return new Promise((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen({ host: spec.host, port: spec.port, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
