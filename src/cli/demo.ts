@@ -5,6 +5,7 @@
 //   npm start [-- --http-port N] [-- --admin-port N]
 
 import { spawn } from 'node:child_process';
+import { DEMO_TLS_HOST, writeDemoSecret } from '../demo/demo-secret.ts';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -19,12 +20,14 @@ const MAIN = `${REPO}src/main.ts`;
 const EXAMPLES = `${REPO}examples`;
 const READY_TIMEOUT_MS = 60_000;
 
-const USAGE = `usage: npm start [-- --http-port N] [-- --admin-port N]
+const USAGE = `usage: npm start [-- --http-port N] [-- --https-port N] [-- --admin-port N]
 
 Runs Archway on examples/ with four echo backends (test, service1, service2, service3 on
-127.0.0.1:9101-9104) and prints curl lines to try. Ctrl-C stops everything.
+127.0.0.1:9101-9104), generates the TLS example's certificate into .archway-demo/, and prints
+curl lines to try. Ctrl-C stops everything.
 
   --http-port N    Archway HTTP port (default 8080)
+  --https-port N   Archway HTTPS port (default 8443)
   --admin-port N   Archway admin port serving /readyz (default 10254)
 `;
 
@@ -50,6 +53,7 @@ try {
     options: {
       'http-port': { type: 'string' },
       'admin-port': { type: 'string' },
+      'https-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -62,6 +66,7 @@ if (values.help) {
 }
 const httpPort = parsePort('--http-port', values['http-port'], 8080);
 const adminPort = parsePort('--admin-port', values['admin-port'], 10254);
+const httpsPort = parsePort('--https-port', values['https-port'], 8443);
 
 if (!existsSync(MAIN)) fail(`${MAIN} does not exist yet, so there is no Archway to start`, 1);
 
@@ -73,7 +78,7 @@ function portFree(port: number): Promise<boolean> {
     probe.listen({ port, exclusive: true }, () => probe.close(() => resolve(true)));
   });
 }
-for (const [flag, port] of [['--http-port', httpPort], ['--admin-port', adminPort]] as const) {
+for (const [flag, port] of [['--http-port', httpPort], ['--https-port', httpsPort], ['--admin-port', adminPort]] as const) {
   if (!(await portFree(port))) fail(`port ${port} is already in use; choose another: npm start -- ${flag} N`, 1);
 }
 
@@ -85,7 +90,8 @@ try {
 }
 console.log(`demo: echo backends ${DEMO_BACKENDS.map((b) => `${b.name}=127.0.0.1:${b.port}`).join(' ')}`);
 
-const args = [MAIN, 'serve', '--manifests', EXAMPLES, '--http-port', String(httpPort)];
+const secretDir = writeDemoSecret(`${REPO}.archway-demo`);
+const args = [MAIN, 'serve', '--manifests', EXAMPLES, '--manifests', secretDir, '--http-port', String(httpPort), '--https-port', String(httpsPort)];
 if (values['admin-port'] !== undefined) args.push('--admin-port', String(adminPort));
 console.log(`demo: starting ${['node', ...args.map((a) => a.replace(REPO, ''))].join(' ')}`);
 const archway: ChildProcess = spawn(process.execPath, args, { stdio: 'inherit' });
@@ -148,6 +154,8 @@ if (!(await waitReady())) {
 } else {
   console.log(`\nArchway is ready on http://127.0.0.1:${httpPort}. Try:\n`);
   for (const line of curlLines(DEMO_ROUTES, httpPort)) console.log(line);
+  console.log(`curl -sk --resolve ${DEMO_TLS_HOST}:${httpsPort}:127.0.0.1 https://${DEMO_TLS_HOST}:${httpsPort}/   # → service1 over TLS (tls-example-ingress, certificate generated into .archway-demo/)`);
+  console.log(`curl -si -H 'Host: ${DEMO_TLS_HOST}' http://127.0.0.1:${httpPort}/   # → 308 to https (ssl-redirect for a TLS host)`);
   console.log(`\n# ${TEST_INGRESS_NOTE}.`);
   console.log('# See examples/README.md for what each file demonstrates.\n');
 
