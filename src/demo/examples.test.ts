@@ -51,6 +51,7 @@ test('examples parse; Ingress names are unique; each docs example has its own fi
     'name-virtual-host-ingress-no-third-host',
     'simple-fanout-example',
     'test-ingress',
+    'tls-example-ingress',
   ]);
 });
 
