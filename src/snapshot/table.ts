@@ -12,6 +12,71 @@ export interface RouteAction {
   forwardedPrefix?: string;
   /** Plain HTTP requests answer 308 to https. */
   redirectHttps?: boolean;
+  /** Per-Ingress upstream settings (ingress-nginx annotations); absent: controller defaults. Issue 6. */
+  policy?: UpstreamPolicy;
+  /** A canary Ingress for the same host and path (ingress-nginx canary annotations). Issue 6 item 4. */
+  canary?: CanaryAction;
+}
+
+export type LoadBalancePolicy = 'round_robin' | 'least_request' | 'ewma' | 'random';
+
+export interface AffinityCookie {
+  /** session-cookie-name (default INGRESSCOOKIE). */
+  name: string;
+  /** session-cookie-path (default: the rule path, or '/' for regex paths). */
+  path: string;
+  /** session-cookie-max-age, seconds. */
+  maxAge?: number;
+  /** session-cookie-expires, seconds from now. */
+  expires?: number;
+  sameSite?: 'Strict' | 'Lax' | 'None';
+  secure: boolean;
+  /** balanced: a session key consistently hashed to an endpoint; persistent: the cookie names the endpoint. */
+  mode: 'balanced' | 'persistent';
+}
+
+export type NextUpstreamCondition = 'error' | 'timeout' | 'http_502' | 'http_503' | 'http_504' | 'non_idempotent';
+
+export interface UpstreamPolicy {
+  /** load-balance (overrides --load-balance). */
+  loadBalance?: LoadBalancePolicy;
+  /** upstream-hash-by: a template of `$request_uri`, `$remote_addr`, `$host`, `$http_<name>`, `$cookie_<name>` and text. */
+  hashBy?: string;
+  /** affinity: cookie. */
+  affinity?: AffinityCookie;
+  connectTimeoutMs?: number;
+  readTimeoutMs?: number;
+  sendTimeoutMs?: number;
+  /** proxy-body-size in bytes; 0 = unlimited. */
+  bodySizeLimit?: number;
+  /** upstream-vhost: the Host header sent upstream. */
+  upstreamVhost?: string;
+  /** backend-protocol. */
+  backendProtocol?: 'HTTP' | 'HTTPS';
+  /** proxy-ssl-verify (HTTPS backends). */
+  sslVerify?: boolean;
+  /** CA bundle (PEM) from proxy-ssl-secret's ca.crt, for verifying HTTPS backends. */
+  sslCa?: string;
+  /** proxy-ssl-name / the SNI and name to verify; default the Service's DNS name or the Host. */
+  sslName?: string;
+  /** proxy-next-upstream and proxy-next-upstream-tries. */
+  nextUpstream?: { conditions: NextUpstreamCondition[]; tries: number };
+}
+
+export interface CanaryAction {
+  backend: string;
+  ingress: string;
+  policy?: UpstreamPolicy;
+  /** canary-by-header: the header name ("always" / "never" unless byHeaderValue/Pattern is set). */
+  byHeader?: string;
+  byHeaderValue?: string;
+  /** RE2 pattern matched against the header value. */
+  byHeaderPattern?: string;
+  /** canary-by-cookie: the cookie name ("always" / "never"). */
+  byCookie?: string;
+  /** canary-weight of canary-weight-total (default 100); 0 = never by weight. */
+  weight: number;
+  weightTotal: number;
 }
 
 export interface PathEntry {
