@@ -3,6 +3,8 @@
 import { UsageError } from './cli/flags.ts';
 import { parseServeArgs, serveUsage } from './cli/serve-options.ts';
 import { startServe } from './cli/serve.ts';
+import { runValidate } from './cli/validate.ts';
+import { runDescribe, runGet } from './cli/views/commands.ts';
 import { runEcho } from './demo/echo-main.ts';
 
 const USAGE = `Usage: archway <command> [flags]
@@ -11,6 +13,9 @@ Archway is a Kubernetes Ingress controller with its own HTTP data plane.
 
 Commands:
   serve     serve the Ingresses of Kubernetes manifest files (archway serve --help)
+  validate  check manifest files as serve would read them, for CI (archway validate --help)
+  get       list the Ingresses or Events of a running Archway, like kubectl (archway get --help)
+  describe  show an Ingress of a running Archway, like kubectl (archway describe --help)
   echo      run a demo echo backend (archway echo --help)
   help      show this help
 
@@ -26,6 +31,12 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'validate':
+      return runValidate(rest);
+    case 'get':
+      return runGet(rest);
+    case 'describe':
+      return runDescribe(rest);
     case 'echo':
       return runEcho(rest);
     default:

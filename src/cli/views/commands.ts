@@ -4,7 +4,7 @@
 import { stringify } from 'yaml';
 import type { IngressDescription } from '../../admin/api.ts';
 import { formatFlagHelp, parseFlags, UsageError, type FlagSpec, type FlagValues } from '../flags.ts';
-import { CliError, DEFAULT_SERVER, getJson, parseServer } from './client.ts';
+import { apiUrl, CliError, DEFAULT_SERVER, displayServer, getJson, parseServer } from './client.ts';
 import { formatDescribe } from './describe.ts';
 import { formatEventTable } from './events.ts';
 import { formatIngressTable, ingressName } from './get-ingress.ts';
@@ -146,13 +146,13 @@ export function formatDocument(doc: unknown, format: 'json' | 'yaml'): string {
 
 function asList(v: unknown, path: string, server: URL): unknown[] {
   const items = (v as { items?: unknown } | undefined)?.items;
-  if (!Array.isArray(items)) throw new CliError(`the answer of ${server.href.replace(/\/$/, '')}/${path} has no items: is this an Archway admin listener?`);
+  if (!Array.isArray(items)) throw new CliError(`the answer of ${apiUrl(server, path).href} has no items: is ${displayServer(server)} an Archway admin listener?`);
   return items;
 }
 
 async function fetchList(c: Common, path: string): Promise<unknown[]> {
   const res = await getJson(c.server, path, { namespace: c.allNamespaces ? undefined : c.namespace });
-  if (res.status === 404) throw new CliError(`${c.server.href} does not serve /${path}: is this an Archway admin listener (of a version with the CLI views)?`);
+  if (res.status === 404) throw new CliError(`${displayServer(c.server)} does not serve /${path}: is it the admin listener of an Archway with the CLI views?`);
   return asList(res.json, path, c.server);
 }
 
@@ -240,7 +240,7 @@ export function runDescribe(argv: readonly string[], io: Io = processIo, now: ()
         missing.push(name);
         continue;
       }
-      if (!isDescription(res.json)) throw new CliError(`the answer of ${c.server.href.replace(/\/$/, '')}/api/describe/ingress is not an Ingress description`);
+      if (!isDescription(res.json)) throw new CliError(`the answer of ${apiUrl(c.server, 'api/describe/ingress').href} is not an Ingress description`);
       texts.push(formatDescribe({ description: res.json, labels: labelsOf.get(name) ?? {}, now: now() }));
     }
     if (texts.length > 0) io.out(texts.join('\n\n'));
