@@ -262,6 +262,20 @@ describe('malformed requests on the socket', () => {
     assert.deepEqual(recorded, [], 'a malformed request reached the backend');
   });
 
+  test('--max-header-size sets the 431 limit', T, async () => {
+    const small = await startArchway({ 'all.yaml': yamlDocs(service('good', be.good.port), ingress('good', { rules: [rule(undefined, [['/', 'Prefix', backend('good')]])] })) },
+      ['--max-header-size', '2k']);
+    try {
+      const fits = await rawOnce(small.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(1500)}\r\nConnection: close\r\n\r\n`);
+      assert.equal(fits.res.status, 200);
+      const over = await rawOnce(small.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(2100)}\r\n\r\n`);
+      assert.equal(over.res.status, 431);
+      assert.ok(over.closed);
+    } finally {
+      await small.stop();
+    }
+  });
+
   test('smuggling attempts never reach the backend as two requests', T, async () => {
     recorded.length = 0;
     const attempts = [

@@ -300,6 +300,17 @@ describe('controller default backend and Archway 404', () => {
     await expectRoutes(arch.port, [['other.test', '/', 'e']]);
   });
 
+  test('--default-backend-service naming a missing Service: reported, and unmatched requests get 503', T, async () => {
+    const arch = await start(yamlDocs(
+      ingress('only', { rules: [rule('only.test', [['/x', 'Exact', backend('svc-a')]])] }),
+    ), ['--default-backend-service', 'default/nowhere']);
+    await expectRoutes(arch.port, [
+      ['only.test', '/x', 'a'],
+      ['other.test', '/', 'HTTP 503'],
+    ]);
+    assert.ok(arch.diagnostics.some((d) => d.code === 'SERVICE_NOT_FOUND' && /--default-backend-service/.test(d.message)), JSON.stringify(arch.diagnostics));
+  });
+
   test('a rule-less Ingress defaultBackend comes before --default-backend-service', T, async () => {
     const arch = await start(yamlDocs(
       ingress('catch', { defaultBackend: backend('svc-c') }),
