@@ -21,6 +21,20 @@ let resetter: TestServer;
 let closer: TestServer;
 let midway: TestServer;
 let early: TestServer;
+let hygiene: TestServer;
+const hygieneEvents: string[] = [];
+
+async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+  return cond();
+}
+
+const CLIENT_EOF_BUG =
+  'BUG: when the client closes its side in the middle of a request body, Archway keeps the exchange open (src/dataplane/client.ts ' +
+  '#onEnd only acts in the HEAD and TUNNEL phases), so the backend waits for a body that can never arrive and both connections stay ' +
+  'open until --proxy-read-timeout (60 s by default), after which a 504 is written to a closed client. Fix: in #onEnd, when phase is ' +
+  'EXCHANGE and the request body is not complete (!#reqDone), destroy the upstream connection and close the client';
 
 const EARLY_RESPONSE_BUG =
   'BUG: a backend that answers before reading the request body (413, 401, ...) and closes turns into a 502: Archway keeps writing ' +
@@ -81,7 +95,28 @@ before(async () => {
     res.writeHead(413, { 'content-length': '8', connection: 'close' });
     res.end('too big\n');
   });
-  servers.push(counted, resetter, closer, midway, early);
+  hygiene = await httpBackend((req, res) => {
+    if (req.url === '/hygiene/down') {
+      res.writeHead(200, { 'content-length': String(64 * 1024 * 1024) });
+      const chunk = Buffer.alloc(64 * 1024);
+      let n = 0;
+      res.on('close', () => hygieneEvents.push(res.writableFinished ? 'down finished' : 'down closed early'));
+      const pump = () => {
+        while (n < 1024) {
+          n++;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+      return;
+    }
+    hygieneEvents.push('up started');
+    req.on('data', () => {});
+    req.on('close', () => hygieneEvents.push(req.complete ? 'up complete' : 'up aborted'));
+    req.on('end', () => res.end('ok'));
+  });
+  servers.push(counted, resetter, closer, midway, early, hygiene);
 
   const host = 'b.test';
   const p = (path: string, b: Record<string, unknown>): [string, string, Record<string, unknown>] => [path, 'Prefix', b];
@@ -120,6 +155,7 @@ before(async () => {
       service('midway', midway.port),
       service('counted', counted.port),
       service('early', early.port),
+      service('hygiene', hygiene.port),
     ),
     'ingress.yaml': yamlDocs(ingress('backends', { rules: [rule(host, [
       p('/num', backend('multi', 80)),
@@ -140,6 +176,7 @@ before(async () => {
       p('/midway', backend('midway', 80)),
       p('/counted', backend('counted', 80)),
       p('/early', backend('early', 80)),
+      p('/hygiene', backend('hygiene', 80)),
     ])] })),
   });
 });
@@ -197,6 +234,25 @@ describe('endpoints, readiness and balancing', () => {
       assert.equal(res.text, 'ok');
     }
     assert.equal(counted.connections - before, 1);
+  });
+});
+
+describe('clients going away', () => {
+  test('a client that disconnects mid-download releases the upstream connection', T, async () => {
+    const conn = await RawConn.open(arch.port);
+    conn.write(`GET /hygiene/down HTTP/1.1\r\nHost: ${H}\r\n\r\n`);
+    await conn.read(64 * 1024);
+    conn.destroy();
+    assert.ok(await waitFor(() => hygieneEvents.includes('down closed early'), 2000), hygieneEvents.join(', '));
+  });
+
+  test('a client that disconnects mid-upload aborts the upstream request at once', { ...T, todo: CLIENT_EOF_BUG }, async () => {
+    const conn = await RawConn.open(arch.port);
+    conn.write(`POST /hygiene/up HTTP/1.1\r\nHost: ${H}\r\nContent-Length: 1000000\r\n\r\n${'x'.repeat(5000)}`);
+    assert.ok(await waitFor(() => hygieneEvents.includes('up started'), 2000));
+    conn.destroy();
+    // The request can never complete; waiting for --proxy-read-timeout (60 s here) holds both connections.
+    assert.ok(await waitFor(() => hygieneEvents.includes('up aborted'), 1500), hygieneEvents.join(', '));
   });
 });
 
