@@ -458,6 +458,17 @@ describe('connections', () => {
     assert.equal(arch.running.plane!.stats.connections - before, 1);
   });
 
+  test('300 concurrent requests are all answered, each with its own body', T, async () => {
+    const conns0 = special.connections;
+    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => request(arch.port, `/slow?ms=${i % 7}&i=${i}`, { host: 'special.test' })));
+    results.forEach((r, i) => {
+      assert.equal(r.status, 200);
+      assert.equal(r.text, `/slow?ms=${i % 7}&i=${i}`);
+    });
+    // the upstream pool opens at most one connection per concurrent request
+    assert.ok(special.connections - conns0 <= 300);
+  });
+
   test('pipelined requests on one connection are answered in order', T, async () => {
     const conn = await RawConn.open(arch.port);
     try {
