@@ -14,12 +14,6 @@ import {
 
 const T = { timeout: 15_000 };
 
-const REUSEPORT_BUG =
-  'BUG: workers listen with SO_REUSEPORT (src/workers/worker-pool.ts start(), src/dataplane/dataplane.ts listenHttp reusePort), so a ' +
-  'second Archway (same user) given the HTTP port of a running one starts without EADDRINUSE and the kernel splits connections between ' +
-  'two instances that may serve different configurations. Suggested fix: before forking, probe the port with an exclusive ' +
-  '(non-reusePort) listen in the primary and fail on EADDRINUSE, or let the primary own the listening socket and hand it to the workers';
-
 /** Every flag issue 2 item 2 lists, with the default the help must show (null: no default). */
 const CONTRACT: Array<[flag: string, defaultValue: string | null]> = [
   ['--manifests', null],
@@ -203,7 +197,7 @@ describe('start-up failures', () => {
     assert.match(r.stderr, /EADDRINUSE|in use/i);
   });
 
-  test('a second Archway on the same HTTP port fails instead of sharing it', { ...T, todo: REUSEPORT_BUG }, async () => {
+  test('a second Archway on the same HTTP port fails instead of sharing it', T, async () => {
     const first = await spawnArchway(dir, ['--workers', '1']);
     try {
       // Either it fails to start (expected), or it reports listening on the port the first one holds.
