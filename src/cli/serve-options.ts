@@ -104,6 +104,7 @@ export function parseServeArgs(argv: readonly string[]): ServeConfig {
     publishStatusAddresses: publishAddresses(v['publish-status-address'] as string[]),
     shutdownGraceMs: v['shutdown-grace-period'] as number,
     defaultSslCertificate: parseSecretRef(v['default-ssl-certificate'] as string | undefined),
+    // 0: the port the HTTPS listener actually bound (the data plane fills it in).
     httpsRedirectPort: (v['https-redirect-port'] as number | undefined) ?? (v['https-port'] as number),
     hsts: v.hsts ? `max-age=${v['hsts-max-age'] as number}${v['hsts-include-subdomains'] ? '; includeSubDomains' : ''}` : '',
   };

@@ -177,6 +177,8 @@ export class Controller {
       }
       const good = this.#lastGood.get(key);
       if (good) {
+        // build() validates the last good version only: report why the new one was refused.
+        diags.push(...probe);
         store.set(good);
         diags.push({
           code: 'LAST_GOOD_KEPT', severity: 'warning', file: o.origin?.file, line: o.origin?.line, object: `Ingress ${o.namespace}/${o.name}`,

@@ -8,13 +8,14 @@ import { scanHeadEnd } from './http1/head-scan.ts';
 import { parseRequestHead, type RequestHead } from './http1/request-head.ts';
 import { parseResponseHead, responseBodyKind } from './http1/response-head.ts';
 import { ChunkedScanner } from './http1/chunked.ts';
-import { clock } from './clock.ts';
+import { clock, tick } from './clock.ts';
 import { lendReadBuffer } from './read-buffer.ts';
 import { localResponse } from './local-response.ts';
 import { clientResponseHead, upstreamRequestHead, type ForwardContext } from './forward-headers.ts';
 import { rewritePath, type Route } from '../snapshot/router.ts';
 import type { UpstreamConn, UpstreamOwner } from './upstream.ts';
-import type { Endpoint } from './backends.ts';
+import { recordFailure, recordSuccess, type Endpoint } from './backends.ts';
+import { isIdempotent, selectEndpoint, useCanary, type RuntimePolicy } from './route-policy.ts';
 import type { DataPlane } from './dataplane.ts';
 
 // Connection phases.
@@ -63,6 +64,20 @@ export class ClientConn implements UpstreamOwner {
   #route: Route | null = null;
   #path = '';
   #endpoint: Endpoint | null = null;
+  /** The current endpoint's in-flight count includes this exchange. */
+  #inflight = false;
+  #backendId = '';
+  #policy: RuntimePolicy;
+  /** Set-Cookie line for affinity ('' for none). */
+  #setCookie = '';
+  /** Request body bytes already sent upstream, kept (up to --retry-body-limit) so a failed attempt can be retried. */
+  #held: Buffer[] | null = null;
+  #heldBytes = 0;
+  #heldOverflow = false;
+  /** When the request head went upstream (coarse clock), for the EWMA latency. */
+  #sentAt = 0;
+  /** The last failed attempt was a timeout (the final answer is then 504, else 502). */
+  #lastTimeout = false;
   #bodyKind = BODY_NONE;
   #bodyRemaining = 0;
   #reqScanner: ChunkedScanner | null = null;
@@ -87,6 +102,7 @@ export class ClientConn implements UpstreamOwner {
     this.socket = socket;
     this.ctx = ctx;
     this.deadline = clock.now + plane.options.headerTimeoutMs;
+    this.#policy = plane.defaultPolicy;
     socket.setNoDelay(true);
     socket.on('data', this.#onData);
     socket.on('drain', this.#onDrain);
@@ -98,6 +114,7 @@ export class ClientConn implements UpstreamOwner {
   // ---- client socket events ----
 
   #onData = (chunk: Buffer): void => {
+    tick(); // deadlines set while handling this event start from now, not from the last sweep
     if (this.phase === HEAD) {
       this.#buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
       this.#processHeads();
@@ -127,6 +144,15 @@ export class ClientConn implements UpstreamOwner {
     this.#keepAlive = false;
     if (this.phase === HEAD) this.#close();
     else if (this.phase === TUNNEL && this.#up !== null) this.#up.socket.end();
+    else if (this.phase === EXCHANGE && !this.#reqDone) {
+      // The body can never complete: abort the upstream request now rather than let the backend wait.
+      const up = this.#up;
+      this.#up = null;
+      up?.destroy();
+      this.#releaseEndpoint('aborted');
+      this.phase = CLOSED;
+      this.socket.destroy();
+    }
   };
 
   #onClose = (): void => {
@@ -134,6 +160,7 @@ export class ClientConn implements UpstreamOwner {
     const up = this.#up;
     this.#up = null;
     if (up !== null) up.destroy(); // an unfinished exchange leaves the upstream connection unusable
+    this.#releaseEndpoint('aborted');
     this.plane.forget(this);
   };
 
@@ -206,51 +233,80 @@ export class ClientConn implements UpstreamOwner {
     }
     this.#route = route;
     this.#path = route.rewriteRe === undefined ? req.path : rewritePath(route, req.path);
+    // Canary (ingress-nginx): header, then cookie, then weight decide between the two backends.
+    const canary = route.canary;
+    if (canary !== undefined && useCanary(canary, req)) {
+      this.#backendId = canary.backend;
+      this.#policy = this.plane.policyFor(canary.policy);
+    } else {
+      this.#backendId = route.backend;
+      this.#policy = this.plane.policyFor(route.policy);
+    }
+    const limit = this.#policy.bodySizeLimit;
+    if (limit > 0 && req.contentLength > limit) return this.#respondLocal(413);
+    this.#endpoint = null;
+    this.#held = null;
+    this.#heldBytes = 0;
+    this.#heldOverflow = false;
+    this.#setCookie = '';
+    this.#lastTimeout = false;
     this.#connect();
   }
 
+  /** One attempt: pick an endpoint (never the one that just failed) and send the request to it. */
   #connect(): void {
-    const route = this.#route!;
-    const group = this.plane.backends.get(route.backend);
-    const ep = group === undefined ? null : this.#attempts === 0 || this.#endpoint === null ? group.pick() : (group.pickOther(this.#endpoint) ?? group.pick());
-    if (ep === null) return this.#respondLocal(503);
+    const group = this.plane.backends.get(this.#backendId);
+    const now = clock.now;
+    const sel = group === undefined ? null : selectEndpoint(group, this.#policy, this.#req!, this.ctx, now, this.#endpoint);
+    if (sel === null) return this.#respondLocal(this.#attempts === 0 ? 503 : this.#lastTimeout ? 504 : 502);
+    const ep = sel.endpoint;
+    if (this.#attempts === 0) this.#setCookie = sel.setCookie;
     this.#endpoint = ep;
+    ep.inflight++;
+    this.#inflight = true;
     this.#attempts++;
     this.#upSent = false;
     this.#resPhase = RES_HEAD;
     this.#resBuf = null;
     this.#resScanFrom = 0;
     this.#resStarted = false;
-    const up = this.plane.pool.acquire(ep, this);
+    const up = this.plane.pool.acquire(ep, this, this.#policy.tls);
     this.#up = up;
     if (up.connected) {
-      up.deadline = clock.now + this.plane.options.readTimeoutMs;
+      up.deadline = now + this.#policy.readTimeoutMs;
       this.#sendHead(up);
     } else {
       // Hold client bytes until the upstream can take them.
       this.#pauseClient();
-      up.deadline = clock.now + this.plane.options.connectTimeoutMs;
+      up.deadline = now + this.#policy.connectTimeoutMs;
     }
   }
 
   onUpstreamConnect(up: UpstreamConn): void {
     if (up !== this.#up) return;
-    up.deadline = clock.now + this.plane.options.readTimeoutMs;
+    up.deadline = clock.now + this.#policy.readTimeoutMs;
     this.#sendHead(up);
   }
 
   #sendHead(up: UpstreamConn): void {
     const req = this.#req!;
-    const head = upstreamRequestHead(req, this.#path, this.ctx, this.#route!.forwardedPrefix);
+    const head = upstreamRequestHead(req, this.#path, this.ctx, this.#route!.forwardedPrefix, this.#policy.upstreamVhost);
     this.#upSent = true;
+    // Precise time only where it is used (EWMA latency); the coarse clock is enough elsewhere.
+    this.#sentAt = this.#policy.lb === 'ewma' ? performance.now() : -1;
     const pending = this.#buf;
-    if (this.#bodyKind === BODY_NONE || pending === null) {
+    const held = this.#held;
+    if (this.#bodyKind === BODY_NONE || (pending === null && held === null)) {
       up.socket.write(head, 'latin1');
     } else {
-      this.#buf = null;
       up.socket.cork();
       up.socket.write(head, 'latin1');
-      this.#feedBody(pending, 0);
+      // A retry replays the body bytes the failed attempt had already sent.
+      if (held !== null) for (const b of held) up.socket.write(b);
+      if (pending !== null) {
+        this.#buf = null;
+        this.#feedBody(pending, 0);
+      }
       up.socket.uncork();
     }
     this.#resumeClient();
@@ -260,7 +316,7 @@ export class ClientConn implements UpstreamOwner {
   #feedBody(chunk: Buffer, start: number): void {
     const up = this.#up!;
     // Upload progress counts as upstream activity: the read timeout runs between successive events.
-    up.deadline = clock.now + this.plane.options.readTimeoutMs;
+    up.deadline = clock.now + this.#policy.readTimeoutMs;
     let used: number;
     if (this.#bodyKind === BODY_LENGTH) {
       used = Math.min(this.#bodyRemaining, chunk.length - start);
@@ -275,14 +331,57 @@ export class ClientConn implements UpstreamOwner {
         return this.#fail(400);
       }
       if (this.#reqScanner!.done) this.#reqDone = true;
+      const limit = this.#policy.bodySizeLimit;
+      if (limit > 0 && this.#reqScanner!.bodyBytes > limit) return this.#fail(413);
     } else {
       used = 0;
     }
     if (used > 0) {
-      const ok = up.socket.write(start === 0 && used === chunk.length ? chunk : chunk.subarray(start, start + used));
-      if (!ok) this.#pauseClient();
+      const data = start === 0 && used === chunk.length ? chunk : chunk.subarray(start, start + used);
+      this.#keepForRetry(data);
+      if (!up.socket.write(data)) {
+        // The upstream is not taking the body: proxy-send-timeout runs until it drains.
+        up.deadline = clock.now + this.#policy.sendTimeoutMs;
+        this.#pauseClient();
+      }
     }
     if (start + used < chunk.length) this.#hold(chunk.subarray(start + used));
+  }
+
+  /** Client read buffers are ours (not reused by Node), so keeping references is enough. */
+  #keepForRetry(data: Buffer): void {
+    if (this.#heldOverflow) return;
+    this.#heldBytes += data.length;
+    if (this.#heldBytes > this.plane.options.retryBodyLimit) {
+      this.#heldOverflow = true;
+      this.#held = null;
+      return;
+    }
+    (this.#held ??= []).push(data);
+  }
+
+  /** May the failed attempt be retried on another endpoint (proxy-next-upstream)? */
+  #mayRetry(cause: 'error' | 'timeout' | 'status', sent: boolean): boolean {
+    const p = this.#policy;
+    if (this.#attempts >= p.tries || this.#resStarted) return false;
+    if (cause === 'error' && !p.retryOnError) return false;
+    if (cause === 'timeout' && !p.retryOnTimeout) return false;
+    if (!sent) return true; // nothing reached the backend: any method may go elsewhere
+    if (!p.retryNonIdempotent && !isIdempotent(this.#req!.method)) return false;
+    // The body must be replayable: fully held so far.
+    return this.#bodyKind === BODY_NONE || !this.#heldOverflow;
+  }
+
+  /** Ends this exchange's claim on its endpoint (in-flight count), recording the outcome for health and EWMA. */
+  #releaseEndpoint(outcome: 'ok' | 'failed' | 'aborted', reason = ''): void {
+    const ep = this.#endpoint;
+    if (ep === null || !this.#inflight) return;
+    this.#inflight = false;
+    ep.inflight--;
+    const now = clock.now;
+    const rtt = this.#sentAt < 0 ? -1 : performance.now() - this.#sentAt;
+    const event = outcome === 'ok' ? recordSuccess(ep, rtt, now) : outcome === 'failed' ? recordFailure(ep, now, reason) : null;
+    if (event !== null) this.plane.endpointEvent({ ...event, group: this.#backendId });
   }
 
   /** Keeps bytes that arrived early (pipelined requests); stops reading when too much is held. */
@@ -360,6 +459,14 @@ export class ClientConn implements UpstreamOwner {
         continue;
       }
       this.#resBuf = null;
+      // proxy-next-upstream http_502/503/504: try another endpoint instead of relaying this answer.
+      if (this.#policy.retryStatuses.includes(code) && this.#mayRetry('status', true)) {
+        this.#up = null;
+        up.destroy();
+        this.#releaseEndpoint('failed', `answered ${code}`);
+        this.#connect();
+        return;
+      }
       const kind = responseBodyKind(res, req.method);
       this.#upKeepAlive = res.keepAlive && kind !== 'close';
       let chunked = false;
@@ -384,7 +491,8 @@ export class ClientConn implements UpstreamOwner {
       // A response that arrives before the request body was fully sent ends the exchange early: the
       // client connection cannot be resynchronised, so it closes after this response.
       if (!this.#reqDone) this.#keepAlive = false;
-      const head = clientResponseHead(res, chunked, this.#keepAlive, req.versionMinor, false, this.ctx.proto === 'https' ? this.plane.options.hsts : '');
+      let head = clientResponseHead(res, chunked, this.#keepAlive, req.versionMinor, false, this.ctx.proto === 'https' ? this.plane.options.hsts : '');
+      if (this.#setCookie !== '') head = head.slice(0, -2) + this.#setCookie + '\r\n';
       this.#resStarted = true;
       if (this.#resPhase === RES_NONE) {
         this.socket.write(head, 'latin1');
@@ -451,6 +559,7 @@ export class ClientConn implements UpstreamOwner {
   /** The response is complete: recycle the upstream connection and move on to the next request. */
   #finishResponse(up: UpstreamConn, buf: Buffer, end: number): void {
     this.#up = null;
+    this.#releaseEndpoint('ok');
     // Extra bytes after a complete response mean a confused upstream: never reuse it.
     if (this.#upKeepAlive && this.#reqDone && end === buf.length) {
       up.socket.resume();
@@ -463,8 +572,10 @@ export class ClientConn implements UpstreamOwner {
   }
 
   #endExchange(): void {
+    this.#releaseEndpoint('aborted');
     this.#req = null;
     this.#route = null;
+    this.#held = null;
     if (!this.#keepAlive || !this.#reqDone) {
       this.#close();
       return;
@@ -490,12 +601,14 @@ export class ClientConn implements UpstreamOwner {
     if (up !== this.#up) return;
     this.#up = null;
     if (this.phase === TUNNEL) {
+      this.#releaseEndpoint('ok');
       this.socket.end();
       this.phase = CLOSED;
       return;
     }
     if (this.#resPhase === RES_CLOSE) {
       // Close-delimited body: the upstream closing is the end of the response.
+      this.#releaseEndpoint('ok');
       this.plane.stats.responses++;
       this.#keepAlive = false;
       this.#endExchange();
@@ -503,23 +616,61 @@ export class ClientConn implements UpstreamOwner {
     }
     if (this.#resStarted) {
       // Mid-response failure: the client must see an error, never a truncated success (issue 6).
+      this.#releaseEndpoint('failed', 'closed mid-response');
       this.socket.destroy();
       return;
     }
     // Nothing received. A reused keep-alive connection may have been closed by the upstream just as we
-    // sent (RFC 9112 §9.3.1): retry once on a fresh connection when the request carried no body.
-    if (up.reused && this.#bodyKind === BODY_NONE && this.#resBuf === null && this.#attempts < 3) {
-      this.#connect();
+    // sent (RFC 9112 §9.3.1): that is no fault of the endpoint; send again on a fresh connection.
+    if (up.reused && this.#resBuf === null && (this.#bodyKind === BODY_NONE || !this.#heldOverflow) && this.#attempts < this.#policy.tries + 2) {
+      this.#releaseEndpoint('aborted');
+      const ep = this.#endpoint;
+      this.#endpoint = null;
+      this.#retrySame(ep!);
       return;
     }
     const timedOut = err !== undefined && (err as NodeJS.ErrnoException).code === 'ETIMEDOUT';
-    this.#fail(timedOut ? 504 : 502);
+    this.#attemptFailed(timedOut ? 'timeout' : 'error', up.connected, err?.message ?? 'connection closed');
+  }
+
+  /** A stale pooled connection failed: the same endpoint gets the request again on a new connection. */
+  #retrySame(ep: Endpoint): void {
+    this.#attempts++;
+    ep.inflight++;
+    this.#endpoint = ep;
+    this.#inflight = true;
+    this.#upSent = false;
+    this.#resBuf = null;
+    this.#resScanFrom = 0;
+    const up = this.plane.pool.connectNew(ep, this, this.#policy.tls);
+    this.#up = up;
+    this.#pauseClient();
+    up.deadline = clock.now + this.#policy.connectTimeoutMs;
+  }
+
+  /**
+   * An attempt failed before any response byte reached the client: count it against the endpoint
+   * (passive health), then retry elsewhere when proxy-next-upstream allows, else 502 / 504.
+   */
+  #attemptFailed(cause: 'error' | 'timeout', sent: boolean, reason: string): void {
+    const up = this.#up;
+    this.#up = null;
+    up?.destroy();
+    this.#lastTimeout = cause === 'timeout';
+    this.#releaseEndpoint('failed', reason);
+    if (this.#mayRetry(cause, sent && this.#upSent)) {
+      this.plane.stats.retries++;
+      this.#connect();
+      return;
+    }
+    this.#fail(cause === 'timeout' ? 504 : 502);
   }
 
   #upstreamProtocolError(): void {
     const up = this.#up;
     this.#up = null;
     up?.destroy();
+    this.#releaseEndpoint('failed', 'invalid HTTP response');
     if (this.#resStarted) this.socket.destroy();
     else this.#fail(502);
   }
@@ -540,10 +691,14 @@ export class ClientConn implements UpstreamOwner {
     }
     const up = this.#up;
     if (this.phase === EXCHANGE && up !== null && up.deadline <= now) {
-      this.#up = null;
-      up.destroy();
-      if (this.#resStarted) this.socket.destroy();
-      else this.#fail(504);
+      if (this.#resStarted) {
+        this.#up = null;
+        up.destroy();
+        this.#releaseEndpoint('failed', 'timed out mid-response');
+        this.socket.destroy();
+      } else {
+        this.#attemptFailed('timeout', up.connected, up.connected ? 'read timeout' : 'connect timeout');
+      }
     }
   }
 

@@ -7,8 +7,9 @@ import { generateCertificate } from '../tls/certificates.ts';
 import { TLS_BASE_OPTIONS, TlsContexts, type PemPair } from './tls-contexts.ts';
 import { H2Frontend } from './h2.ts';
 import { Router } from '../snapshot/router.ts';
-import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
-import { buildGroups, type BackendGroup } from './backends.ts';
+import type { BackendTable, LoadBalancePolicy, RoutingTable, UpstreamPolicy } from '../snapshot/table.ts';
+import { buildGroups, type BackendGroup, type Endpoint, type EndpointEvent } from './backends.ts';
+import { compilePolicy, defaultPolicy, type RuntimePolicy } from './route-policy.ts';
 import { ClientConn } from './client.ts';
 import { clock, tick } from './clock.ts';
 import { TrustedProxies } from './trust.ts';
@@ -32,6 +33,14 @@ export interface DataPlaneOptions {
   hsts: string;
   /** Port in https redirects (443 is left out of the Location). */
   httpsRedirectPort: number;
+  /** --load-balance: the policy of routes without a load-balance annotation. */
+  loadBalance: LoadBalancePolicy;
+  /** Upstream write inactivity limit while a request body is being sent (proxy-send-timeout). */
+  sendTimeoutMs: number;
+  /** --proxy-body-size: 413 above this many request body bytes; 0 = unlimited (bodies are streamed). */
+  bodySizeLimit: number;
+  /** --retry-body-limit: bodies up to this size are held so a failed attempt can be retried elsewhere. */
+  retryBodyLimit: number;
 }
 
 export const DEFAULT_DATAPLANE_OPTIONS: DataPlaneOptions = {
@@ -45,6 +54,10 @@ export const DEFAULT_DATAPLANE_OPTIONS: DataPlaneOptions = {
   ticketKeys: null,
   hsts: 'max-age=31536000; includeSubDomains',
   httpsRedirectPort: 443,
+  loadBalance: 'round_robin',
+  sendTimeoutMs: 60_000,
+  bodySizeLimit: 0,
+  retryBodyLimit: 64 * 1024,
 };
 
 export interface DataPlaneStats {
@@ -54,6 +67,8 @@ export interface DataPlaneStats {
   badRequests: number;
   upstreamErrors: number;
   tlsErrors: number;
+  /** Attempts retried on another endpoint (proxy-next-upstream). */
+  retries: number;
 }
 
 const EMPTY_TABLE: RoutingTable = {
@@ -68,12 +83,19 @@ export class DataPlane {
   readonly options: DataPlaneOptions;
   readonly pool = new UpstreamPool();
   readonly trusted: TrustedProxies;
-  readonly stats: DataPlaneStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0, tlsErrors: 0 };
+  readonly stats: DataPlaneStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0, tlsErrors: 0, retries: 0 };
   router: Router;
   backends: Map<string, BackendGroup> = new Map();
   table: RoutingTable | null = null;
   draining = false;
   #servers: Server[] = [];
+  /** Live state of every endpoint, shared by all groups that contain it. */
+  #endpoints = new Map<string, Endpoint>();
+  /** Routes without an upstream-policy annotation all use this one. */
+  readonly defaultPolicy: RuntimePolicy;
+  #policies = new WeakMap<UpstreamPolicy, RuntimePolicy>();
+  /** Passive-health transitions (ejected / returned), for events and logs (issue 6 item 5). */
+  onEndpointEvent: ((e: EndpointEvent) => void) | null = null;
   #tlsServers: TlsServer[] = [];
   #tls: TlsContexts | null = null;
   #h2: H2Frontend | null = null;
@@ -84,6 +106,7 @@ export class DataPlane {
   constructor(options: Partial<DataPlaneOptions> = {}) {
     this.options = { ...DEFAULT_DATAPLANE_OPTIONS, ...options };
     this.trusted = new TrustedProxies(this.options.trustedProxies);
+    this.defaultPolicy = defaultPolicy(this.options);
     this.router = new Router(EMPTY_TABLE);
     this.#timer = setInterval(this.#sweep, SWEEP_MS);
     this.#timer.unref();
@@ -97,7 +120,13 @@ export class DataPlane {
     if (this.#tls) {
       this.#tls.update(table.tls);
       // Clients without SNI get the server's own context: keep it on the current default certificate.
-      for (const s of this.#tlsServers) s.setSecureContext({ ...TLS_BASE_OPTIONS, ...this.#tlsDefaultPem(table) });
+      for (const s of this.#tlsServers) {
+        try {
+          s.setSecureContext({ ...TLS_BASE_OPTIONS, ...this.#tlsDefaultPem(table) });
+        } catch {
+          s.setSecureContext({ ...TLS_BASE_OPTIONS, ...this.#tls.defaultOptions() });
+        }
+      }
     }
     this.#installBackends(table.backends);
   }
@@ -114,7 +143,7 @@ export class DataPlane {
   }
 
   #installBackends(backends: Record<string, BackendTable>): void {
-    const groups = buildGroups(backends, this.backends);
+    const groups = buildGroups(backends, this.backends, this.#endpoints);
     this.backends = groups;
     // Pools of endpoints that still exist survive the swap; requests running on a removed endpoint
     // finish on their connection (it is destroyed, not pooled, when they release it).
@@ -150,7 +179,7 @@ export class DataPlane {
     if (this.table) contexts.update(this.table.tls);
     const server = createTlsServer({
       ...TLS_BASE_OPTIONS,
-      ...contexts.defaultOptions(),
+      ...(this.table ? this.#tlsDefaultPem(this.table) : contexts.defaultOptions()),
       ALPNProtocols: ['h2', 'http/1.1'],
       allowHalfOpen: true,
       handshakeTimeout: 10_000,
@@ -158,6 +187,11 @@ export class DataPlane {
       SNICallback: (servername, cb) => cb(null, contexts.contextFor(servername)),
     });
     this.#tlsServers.push(server);
+    server.once('listening', () => {
+      // --https-redirect-port unset with an ephemeral --https-port: redirect to the port actually bound.
+      const a = server.address();
+      if (this.options.httpsRedirectPort === 0 && typeof a === 'object' && a !== null) this.options.httpsRedirectPort = a.port;
+    });
     server.on('secureConnection', (socket: TLSSocket) => {
       if (socket.alpnProtocol === 'h2') this.#acceptH2(socket);
       else this.#accept(socket, 'https');
@@ -183,6 +217,18 @@ export class DataPlane {
       return;
     }
     (this.#h2 ??= new H2Frontend(this)).accept(socket);
+  }
+
+  /** The run-time policy of a route (compiled once per table object). */
+  policyFor(p: UpstreamPolicy | undefined): RuntimePolicy {
+    if (p === undefined) return this.defaultPolicy;
+    let r = this.#policies.get(p);
+    if (r === undefined) this.#policies.set(p, (r = compilePolicy(p, this.options)));
+    return r;
+  }
+
+  endpointEvent(e: EndpointEvent): void {
+    this.onEndpointEvent?.(e);
   }
 
   #accept(socket: Socket, proto: 'http' | 'https'): void {
@@ -220,7 +266,8 @@ export class DataPlane {
   /** Stops accepting; idle connections close now, busy ones after their current response. */
   async drain(): Promise<void> {
     this.draining = true;
-    await Promise.all(this.#servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+    // Stop accepting now; close()'s callback waits for every connection, so do not wait for it here.
+    for (const s of this.#servers) s.close();
     for (const c of this.#conns) c.drain();
     this.#h2?.drain();
   }

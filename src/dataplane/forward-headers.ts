@@ -22,11 +22,14 @@ const SPECIAL = new Map<string, number>([
   ['x-forwarded-for', 2], ['x-real-ip', 3], ['x-forwarded-proto', 4], ['x-forwarded-host', 5], ['x-forwarded-port', 6], ['x-forwarded-prefix', 7],
 ]);
 
+/** Never removed because a Connection header names them. */
+const FRAMING = new Set(['content-length', 'host']);
+
 /**
  * The upstream request head: request line, the client's end-to-end headers in order, framing, then
  * the forwarding headers. `path` is the (possibly rewritten) path; the query is kept.
  */
-export function upstreamRequestHead(req: RequestHead, path: string, ctx: ForwardContext, forwardedPrefix: string | undefined): string {
+export function upstreamRequestHead(req: RequestHead, path: string, ctx: ForwardContext, forwardedPrefix: string | undefined, vhost: string | null = null): string {
   let s = `${req.method} ${path}${req.query} HTTP/1.1\r\n`;
   const h = req.headers;
   const tokens = req.connectionTokens;
@@ -56,25 +59,28 @@ export function upstreamRequestHead(req: RequestHead, path: string, ctx: Forward
         case 7: if (forwardedPrefix !== undefined || !ctx.trusted) continue; break;
       }
     }
-    if (tokens.length !== 0 && tokens.includes(lower)) continue;
+    // Connection may name hop-by-hop extras, never the framing or Host: stripping Content-Length
+    // while forwarding the body would let the body be read as a second request (smuggling).
+    if (tokens.length !== 0 && tokens.includes(lower) && !FRAMING.has(lower)) continue;
     if (lower === 'host') {
-      // absolute-form: the target's authority replaces Host (RFC 9112 §3.2.2), so the backend sees the host we routed on.
-      if (absoluteForm) continue;
       hostValue = h[i + 1];
+      // absolute-form: the target's authority replaces Host (RFC 9112 §3.2.2), so the backend sees the
+      // host we routed on; upstream-vhost replaces it on purpose.
+      if (absoluteForm || vhost !== null) continue;
     }
     s += `${name}: ${h[i + 1]}\r\n`;
   }
   if (req.chunked) s += 'Transfer-Encoding: chunked\r\n';
   if (req.upgrade !== '') s += `Connection: upgrade\r\nUpgrade: ${upgradeValue}\r\n`;
-  if (hostValue === '') {
-    // Absolute-form target, or HTTP/1.0 without Host: every HTTP/1.1 request carries Host, empty when
-    // there is no authority (RFC 9112 §3.2).
-    s += `Host: ${req.hostPort ? `${req.host}:${req.hostPort}` : req.host}\r\n`;
-  }
+  // The authority the client addressed: the target's for absolute-form, else Host (empty when there is
+  // none: every HTTP/1.1 request carries Host, RFC 9112 §3.2).
+  const authority = absoluteForm || hostValue === '' ? (req.hostPort ? `${req.host}:${req.hostPort}` : req.host) : hostValue;
+  if (vhost !== null) s += `Host: ${vhost}\r\n`;
+  else if (hostValue === '' || absoluteForm) s += `Host: ${authority}\r\n`;
   s += `X-Forwarded-For: ${xff === '' ? ctx.clientIp : `${xff}, ${ctx.clientIp}`}\r\n`;
   s += `X-Real-IP: ${realIp !== '' ? realIp : ctx.trusted && xff !== '' ? firstHop(xff) : ctx.clientIp}\r\n`;
   s += `X-Forwarded-Proto: ${xfProto !== '' ? xfProto : ctx.proto}\r\n`;
-  s += `X-Forwarded-Host: ${xfHost !== '' ? xfHost : hostValue !== '' ? hostValue : req.host}\r\n`;
+  s += `X-Forwarded-Host: ${xfHost !== '' ? xfHost : authority}\r\n`;
   s += `X-Forwarded-Port: ${xfPort !== '' ? xfPort : ctx.port}\r\n`;
   if (forwardedPrefix !== undefined) s += `X-Forwarded-Prefix: ${forwardedPrefix}\r\n`;
   return s + '\r\n';
@@ -107,7 +113,7 @@ export function clientResponseHead(res: ResponseHead, chunked: boolean, keepAliv
       if (upgrade && lower === 'upgrade') s += `${name}: ${h[i + 1]}\r\n`;
       continue;
     }
-    if (tokens.length !== 0 && tokens.includes(lower)) continue;
+    if (tokens.length !== 0 && tokens.includes(lower) && !FRAMING.has(lower)) continue;
     if (lower === 'date') hasDate = true;
     else if (lower === 'server') hasServer = true;
     else if (hsts !== '' && lower === 'strict-transport-security') hasHsts = true;

@@ -11,7 +11,8 @@ import { parseResponseHead, responseBodyKind, type ResponseHead } from './http1/
 import { upstreamRequestHead, type ForwardContext } from './forward-headers.ts';
 import { reasonPhrase, SERVER_NAME } from './local-response.ts';
 import { rewritePath, type Route } from '../snapshot/router.ts';
-import type { Endpoint } from './backends.ts';
+import { recordFailure, recordSuccess, type Endpoint } from './backends.ts';
+import { isIdempotent, selectEndpoint, useCanary, type RuntimePolicy } from './route-policy.ts';
 import type { UpstreamConn, UpstreamOwner } from './upstream.ts';
 import type { DataPlane } from './dataplane.ts';
 
@@ -92,6 +93,10 @@ class H2Exchange implements UpstreamOwner {
   #path = '';
   #up: UpstreamConn | null = null;
   #endpoint: Endpoint | null = null;
+  #inflight = false;
+  #backendId = '';
+  #policy: RuntimePolicy;
+  #setCookie = '';
   #attempts = 0;
   #hasBody = false;
   #reqDone = false;
@@ -108,6 +113,7 @@ class H2Exchange implements UpstreamOwner {
     this.#stream = stream;
     this.#headers = headers;
     this.#ctx = ctx;
+    this.#policy = front.plane.defaultPolicy;
     stream.on('error', () => {});
     stream.on('close', () => this.#onStreamClose());
   }
@@ -147,33 +153,52 @@ class H2Exchange implements UpstreamOwner {
     if (route === null) return this.#local(404);
     this.#route = route;
     this.#path = route.rewriteRe === undefined ? path : rewritePath(route, path);
+    const canary = route.canary;
+    const useC = canary !== undefined && useCanary(canary, this.#req);
+    this.#backendId = useC ? canary!.backend : route.backend;
+    this.#policy = plane.policyFor(useC ? canary!.policy : route.policy);
+    if (this.#policy.bodySizeLimit > 0 && contentLength > this.#policy.bodySizeLimit) return this.#local(413);
     this.#stream.pause();
     this.#connect();
   }
 
   #connect(): void {
     const plane = this.#front.plane;
-    const group = plane.backends.get(this.#route!.backend);
-    const ep = group === undefined ? null : this.#endpoint === null ? group.pick() : (group.pickOther(this.#endpoint) ?? group.pick());
-    if (ep === null) return this.#local(503);
+    const group = plane.backends.get(this.#backendId);
+    const sel = group === undefined ? null : selectEndpoint(group, this.#policy, this.#req!, this.#ctx, clock.now, this.#endpoint);
+    if (sel === null) return this.#local(503);
+    const ep = sel.endpoint;
+    if (this.#attempts === 0) this.#setCookie = sel.setCookie;
     this.#endpoint = ep;
+    ep.inflight++;
+    this.#inflight = true;
     this.#attempts++;
     this.#resBuf = null;
-    const up = plane.pool.acquire(ep, this);
+    const up = plane.pool.acquire(ep, this, this.#policy.tls);
     this.#up = up;
-    up.deadline = clock.now + (up.connected ? plane.options.readTimeoutMs : plane.options.connectTimeoutMs);
+    up.deadline = clock.now + (up.connected ? this.#policy.readTimeoutMs : this.#policy.connectTimeoutMs);
     if (up.connected) this.#send(up);
+  }
+
+  /** Ends the exchange's claim on its endpoint, recording success or failure for passive health. */
+  #release(outcome: 'ok' | 'failed' | 'aborted', reason = ''): void {
+    const ep = this.#endpoint;
+    if (ep === null || !this.#inflight) return;
+    this.#inflight = false;
+    ep.inflight--;
+    const ev = outcome === 'ok' ? recordSuccess(ep, -1, clock.now) : outcome === 'failed' ? recordFailure(ep, clock.now, reason) : null;
+    if (ev !== null) this.#front.plane.endpointEvent({ ...ev, group: this.#backendId });
   }
 
   onUpstreamConnect(up: UpstreamConn): void {
     if (up !== this.#up) return;
-    up.deadline = clock.now + this.#front.plane.options.readTimeoutMs;
+    up.deadline = clock.now + this.#policy.readTimeoutMs;
     this.#send(up);
   }
 
   #send(up: UpstreamConn): void {
     const req = this.#req!;
-    up.socket.write(upstreamRequestHead(req, this.#path, this.#ctx, this.#route!.forwardedPrefix), 'latin1');
+    up.socket.write(upstreamRequestHead(req, this.#path, this.#ctx, this.#route!.forwardedPrefix, this.#policy.upstreamVhost), 'latin1');
     if (this.#reqDone) return;
     const s = this.#stream;
     s.on('data', (chunk: Buffer) => {
@@ -245,6 +270,12 @@ class H2Exchange implements UpstreamOwner {
     }
     if (!hasDate) out.date = clock.date;
     if (!hasServer) out.server = SERVER_NAME;
+    if (this.#setCookie !== '') {
+      // Affinity: the Set-Cookie line built for HTTP/1.1, as a header value here.
+      const v = this.#setCookie.slice('Set-Cookie: '.length, -2);
+      const prev = out['set-cookie'];
+      out['set-cookie'] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
+    }
     const hsts = this.#front.plane.options.hsts;
     if (hsts !== '' && out['strict-transport-security'] === undefined) out['strict-transport-security'] = hsts;
     try {
@@ -293,6 +324,7 @@ class H2Exchange implements UpstreamOwner {
   #finish(clean: boolean): void {
     const up = this.#up;
     this.#up = null;
+    this.#release('ok');
     if (up !== null) {
       if (clean && this.#upKeepAlive && this.#reqDone) this.#front.plane.pool.release(up);
       else up.destroy();
@@ -307,10 +339,14 @@ class H2Exchange implements UpstreamOwner {
     this.#up = null;
     if (this.#resKind === 'close' && this.#resStarted) return this.#finish(false);
     if (this.#resStarted) {
+      this.#release('failed', 'closed mid-response');
       this.#stream.close(constants.NGHTTP2_INTERNAL_ERROR);
       return this.#done();
     }
-    if (up.reused && !this.#hasBody && this.#resBuf === null && this.#attempts < 3) return this.#connect();
+    const stale = up.reused && this.#resBuf === null;
+    this.#release(stale ? 'aborted' : 'failed', err?.message ?? 'connection closed');
+    // A stale pooled connection, or nothing sent yet: another attempt is safe for a body-less request.
+    if (!this.#hasBody && this.#resBuf === null && this.#attempts < this.#policy.tries + (stale ? 1 : 0) && (stale || !up.connected || isIdempotent(this.#req!.method))) return this.#connect();
     this.#fail((err as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' ? 504 : 502);
   }
 
@@ -319,6 +355,7 @@ class H2Exchange implements UpstreamOwner {
     if (up !== null && up.deadline <= now) {
       this.#up = null;
       up.destroy();
+      this.#release('failed', up.connected ? 'read timeout' : 'connect timeout');
       if (this.#resStarted) {
         this.#stream.close(constants.NGHTTP2_INTERNAL_ERROR);
         this.#done();
@@ -368,6 +405,7 @@ class H2Exchange implements UpstreamOwner {
   }
 
   #done(): void {
+    this.#release('aborted');
     this.#finished = true;
     this.#front.done(this);
   }

@@ -2,8 +2,10 @@
 // life; its listeners are attached once and dispatch to the exchange currently using it, so a
 // request costs no new closures or listeners (issue 3 item 2).
 
-import { connect, type Socket } from 'node:net';
-import { clock } from './clock.ts';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { UpstreamTls } from './route-policy.ts';
+import { clock, tick } from './clock.ts';
 import type { Endpoint } from './backends.ts';
 import { nextReadBuffer } from './read-buffer.ts';
 
@@ -31,12 +33,29 @@ export class UpstreamConn {
   /** Cause of the first error seen, kept for the status code decision. */
   error: Error | undefined;
 
-  constructor(pool: UpstreamPool, endpoint: Endpoint) {
+  /** Idle-pool key: the endpoint, plus the TLS settings for HTTPS backends (never mixed). */
+  readonly poolKey: string;
+
+  constructor(pool: UpstreamPool, endpoint: Endpoint, tls: UpstreamTls | null) {
     this.pool = pool;
     this.endpoint = endpoint;
-    const s = connect({ host: endpoint.host, port: endpoint.port, noDelay: true, onread: { buffer: nextReadBuffer, callback: this.#onRead } });
+    this.poolKey = tls === null ? endpoint.key : `${endpoint.key}|${tls.poolKey}`;
+    let s: Socket;
+    if (tls === null) {
+      s = connect({ host: endpoint.host, port: endpoint.port, noDelay: true, onread: { buffer: nextReadBuffer, callback: this.#onRead } });
+      s.on('connect', this.#onConnect);
+    } else {
+      // backend-protocol: HTTPS (issue 6 item 6): TLS to the backend, verified when proxy-ssl-verify is on.
+      const servername = tls.servername !== '' ? tls.servername : isIP(endpoint.host) === 0 ? endpoint.host : undefined;
+      s = tlsConnect({
+        host: endpoint.host, port: endpoint.port, servername, rejectUnauthorized: tls.rejectUnauthorized, ca: tls.ca,
+        ALPNProtocols: ['http/1.1'],
+      });
+      s.setNoDelay(true);
+      s.on('secureConnect', this.#onConnect);
+      s.on('data', (chunk: Buffer) => this.#onRead(chunk.length, chunk));
+    }
     this.socket = s;
-    s.on('connect', this.#onConnect);
     s.on('drain', this.#onDrain);
     s.on('error', this.#onError);
     s.on('close', this.#onClose);
@@ -49,6 +68,7 @@ export class UpstreamConn {
 
   /** `buf` is the shared read buffer (read-buffer.ts): valid only during this call unless lent. */
   #onRead = (nread: number, buf: Buffer): boolean => {
+    tick();
     const o = this.owner;
     if (o !== null) o.onUpstreamData(this, buf.subarray(0, nread));
     else this.destroy(); // unsolicited bytes on an idle connection: it cannot be trusted any more
@@ -80,6 +100,8 @@ export class UpstreamConn {
 /** Idle keep-alive connections per endpoint, most recently used first (LIFO keeps few sockets hot). */
 export class UpstreamPool {
   #idle = new Map<string, UpstreamConn[]>();
+  /** Endpoints of the current configuration (null: not known yet). */
+  #live: ReadonlySet<string> | null = null;
   readonly maxIdlePerEndpoint: number;
   readonly idleTimeoutMs: number;
 
@@ -89,8 +111,8 @@ export class UpstreamPool {
   }
 
   /** A pooled connection for the endpoint, or a new one (connecting). `owner` receives its events. */
-  acquire(endpoint: Endpoint, owner: UpstreamOwner): UpstreamConn {
-    const list = this.#idle.get(endpoint.key);
+  acquire(endpoint: Endpoint, owner: UpstreamOwner, tls: UpstreamTls | null): UpstreamConn {
+    const list = this.#idle.get(tls === null ? endpoint.key : `${endpoint.key}|${tls.poolKey}`);
     if (list !== undefined) {
       while (list.length > 0) {
         const up = list.pop()!;
@@ -100,7 +122,12 @@ export class UpstreamPool {
         return up;
       }
     }
-    const up = new UpstreamConn(this, endpoint);
+    return this.connectNew(endpoint, owner, tls);
+  }
+
+  /** Always a new connection (after a pooled one turned out stale). */
+  connectNew(endpoint: Endpoint, owner: UpstreamOwner, tls: UpstreamTls | null): UpstreamConn {
+    const up = new UpstreamConn(this, endpoint, tls);
     up.owner = owner;
     return up;
   }
@@ -108,8 +135,12 @@ export class UpstreamPool {
   release(up: UpstreamConn): void {
     up.owner = null;
     if (up.closed) return;
-    let list = this.#idle.get(up.endpoint.key);
-    if (list === undefined) this.#idle.set(up.endpoint.key, (list = []));
+    if (this.#live !== null && !this.#live.has(up.endpoint.key)) {
+      up.destroy(); // its endpoint left the configuration while it was busy
+      return;
+    }
+    let list = this.#idle.get(up.poolKey);
+    if (list === undefined) this.#idle.set(up.poolKey, (list = []));
     if (list.length >= this.maxIdlePerEndpoint) {
       up.destroy();
       return;
@@ -120,11 +151,11 @@ export class UpstreamPool {
   }
 
   forget(up: UpstreamConn): void {
-    const list = this.#idle.get(up.endpoint.key);
+    const list = this.#idle.get(up.poolKey);
     if (list === undefined) return;
     const i = list.lastIndexOf(up);
     if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.#idle.delete(up.endpoint.key);
+    if (list.length === 0) this.#idle.delete(up.poolKey);
   }
 
   /** Closes idle connections past their idle deadline (called from the data plane's sweep timer). */
@@ -136,7 +167,8 @@ export class UpstreamPool {
 
   /** Keep only endpoints still referenced by the current configuration (issue 4: pools survive swaps). */
   retain(keys: ReadonlySet<string>): void {
-    for (const [k, list] of this.#idle) if (!keys.has(k)) for (const up of [...list]) up.destroy();
+    this.#live = keys;
+    for (const list of [...this.#idle.values()]) for (const up of [...list]) if (!keys.has(up.endpoint.key)) up.destroy();
   }
 
   idleCount(): number {

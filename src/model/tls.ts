@@ -3,7 +3,8 @@
 // throws: it is reported, and the host falls back to the default certificate.
 
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { asObject, asString, type ObjectView } from './objects.ts';
+import { createSecureContext } from 'node:tls';
+import { asObject, asString, type ObjectView, type StoredObject } from './objects.ts';
 
 export interface CertificateInfo {
   subject: string;
@@ -33,18 +34,7 @@ export function readTlsSecret(store: ObjectView, namespace: string, name: string
   const secret = store.get('Secret', namespace, name);
   if (!secret) return fail('SECRET_NOT_FOUND', `Secret ${namespace}/${name} not found`);
   const type = asString(secret.raw.type);
-  const data = asObject(secret.raw.data) ?? {};
-  const stringData = asObject(secret.raw.stringData) ?? {};
-  const value = (k: string): string | undefined => {
-    // stringData is the write-only plain form; the API server merges it over data.
-    const plain = asString(stringData[k]);
-    if (plain !== undefined) return plain;
-    const b64 = asString(data[k]);
-    if (b64 === undefined) return undefined;
-    const compact = b64.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return '\u0000invalid-base64';
-    return Buffer.from(compact, 'base64').toString('utf8');
-  };
+  const value = (k: string) => secretValue(secret, k);
   const certPem = value('tls.crt');
   const keyPem = value('tls.key');
   if (certPem === undefined || keyPem === undefined) {
@@ -66,6 +56,12 @@ export function readTlsSecret(store: ObjectView, namespace: string, name: string
   }
   const leaf = chain[0];
   if (!leaf.checkPrivateKey(key)) return fail('CERT_KEY_MISMATCH', `Secret ${namespace}/${name}: tls.key does not match the certificate in tls.crt`);
+  try {
+    // Parsable is not servable: OpenSSL's security level refuses e.g. RSA keys under 2048 bits.
+    createSecureContext({ cert: certPem, key: keyPem });
+  } catch (e) {
+    return fail('CERT_UNUSABLE', `Secret ${namespace}/${name}: OpenSSL will not serve this certificate and key: ${(e as Error).message}`);
+  }
   const hash = createHash('sha256').update(certPem).update('\n').update(keyPem).digest('hex').slice(0, 12);
   return {
     material: {
@@ -107,6 +103,42 @@ export function validityProblem(info: CertificateInfo, now: Date): { code: strin
   if (now < new Date(info.notBefore)) return { code: 'CERT_NOT_YET_VALID', message: `certificate is not valid before ${info.notBefore}` };
   if (now > new Date(info.notAfter)) return { code: 'CERT_EXPIRED', message: `certificate expired at ${info.notAfter}` };
   return undefined;
+}
+
+/**
+ * One key of a Secret as text: `stringData` (the write-only plain form the API server merges over
+ * `data`), else base64 `data`; undefined when absent, '\u0000invalid-base64' when not base64.
+ */
+function secretValue(secret: StoredObject, k: string): string | undefined {
+  const plain = asString(asObject(secret.raw.stringData)?.[k]);
+  if (plain !== undefined) return plain;
+  const b64 = asString(asObject(secret.raw.data)?.[k]);
+  if (b64 === undefined) return undefined;
+  const compact = b64.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) return '\u0000invalid-base64';
+  return Buffer.from(compact, 'base64').toString('utf8');
+}
+
+/**
+ * The CA bundle in a Secret's `ca.crt` (ingress-nginx's proxy-ssl-secret convention): the PEM
+ * CERTIFICATE blocks, each checked to parse, joined by newlines; or why it cannot be used.
+ */
+export function readCaSecret(store: ObjectView, namespace: string, name: string): { pem: string } | { problem: string } {
+  const secret = store.get('Secret', namespace, name);
+  if (!secret) return { problem: `Secret ${namespace}/${name} not found` };
+  const text = secretValue(secret, 'ca.crt');
+  if (text === undefined) return { problem: `Secret ${namespace}/${name} has no "ca.crt"` };
+  if (text.startsWith('\u0000')) return { problem: `Secret ${namespace}/${name}: "ca.crt" is not valid base64` };
+  const blocks = splitPem(text, 'CERTIFICATE');
+  if (blocks.length === 0) return { problem: `Secret ${namespace}/${name}: "ca.crt" has no PEM CERTIFICATE block` };
+  for (const [i, b] of blocks.entries()) {
+    try {
+      new X509Certificate(b);
+    } catch (e) {
+      return { problem: `Secret ${namespace}/${name}: certificate ${i + 1} in "ca.crt" does not parse: ${(e as Error).message}` };
+    }
+  }
+  return { pem: blocks.join('\n') + '\n' };
 }
 
 function splitPem(text: string, label: string): string[] {

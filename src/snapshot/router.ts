@@ -2,7 +2,7 @@
 // map hit or a walk over a short precompiled list (ARCHITECTURE.md rule 4). Built once per table.
 
 import { compileUserRegex, type UserRegex } from '../model/regex.ts';
-import type { HostTable, RouteAction, RoutingTable } from './table.ts';
+import type { CanaryAction, HostTable, RouteAction, RoutingTable, UpstreamPolicy } from './table.ts';
 
 export interface Route {
   backend: string;
@@ -12,6 +12,9 @@ export interface Route {
   rewriteTarget: string;
   /** Plain HTTP is answered 308 to https. */
   redirectHttps: boolean;
+  /** Per-Ingress upstream settings, compiled by the data plane on first use. */
+  policy: UpstreamPolicy | undefined;
+  canary: CanaryAction | undefined;
 }
 
 interface Entry {
@@ -47,6 +50,8 @@ export class Router {
 
   /** Precise host, then wildcard (one label), then host-less rules. `host` is lowercase without port. */
   findHost(host: string): CompiledHost | null {
+    // `foo.com.` (fully qualified) is the same DNS name as `foo.com`.
+    if (host.charCodeAt(host.length - 1) === 46) host = host.slice(0, -1);
     let h = this.#hosts.get(host);
     if (h !== undefined) return h;
     const dot = host.indexOf('.');
@@ -123,5 +128,5 @@ function compileAction(a: RouteAction): Route {
     if (typeof re === 'string') throw new Error(`routing table carries an invalid rewrite pattern: ${re}`);
     rewriteRe = re;
   }
-  return { backend: a.backend, ingress: a.ingress, forwardedPrefix: a.forwardedPrefix, rewriteRe, rewriteTarget: a.rewrite?.target ?? '', redirectHttps: a.redirectHttps === true };
+  return { backend: a.backend, ingress: a.ingress, forwardedPrefix: a.forwardedPrefix, rewriteRe, rewriteTarget: a.rewrite?.target ?? '', redirectHttps: a.redirectHttps === true, policy: a.policy, canary: a.canary };
 }

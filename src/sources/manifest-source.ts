@@ -60,7 +60,7 @@ export class ManifestSource {
       reread = true;
       const parsed = await readManifestFile(f);
       const state: FileState = { signature, objects: parsed.objects, diagnostics: parsed.diagnostics };
-      if (prev && parsed.diagnostics.some((d) => d.severity === 'error' && d.object === undefined)) {
+      if (prev && parsed.diagnostics.some((d) => d.severity === 'error')) {
         // The file no longer parses completely: objects it defined before and that are now missing keep
         // serving in their last good version (a half-saved edit must not take routes down).
         const present = new Set(parsed.objects.map((o) => objectKey(o.kind, o.namespace, o.name)));
