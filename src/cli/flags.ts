@@ -87,9 +87,9 @@ function convert(spec: FlagSpec, raw: string): string | number | boolean | strin
       return ms;
     }
     case 'size': {
-      const m = /^(\d+)([kKmM]?)$/.exec(raw);
-      if (!m) throw bad('a size in bytes (e.g. 16384, 16k, 1m)');
-      return Number(m[1]) * (m[2] === '' ? 1 : m[2].toLowerCase() === 'k' ? 1024 : 1024 * 1024);
+      const m = /^(\d+)([kKmMgG]?)$/.exec(raw);
+      if (!m) throw bad('a size in bytes (e.g. 16384, 16k, 1m, 2g)');
+      return Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2].toLowerCase() as '' | 'k' | 'm' | 'g'];
     }
     case 'bool':
       if (raw === 'true') return true;

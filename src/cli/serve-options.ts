@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { formatFlagHelp, parseFlags, UsageError, type FlagSpec } from './flags.ts';
 import type { DefaultBackendService } from '../model/build.ts';
 import { TrustedProxies } from '../dataplane/trust.ts';
+import type { LoadBalancePolicy } from '../snapshot/table.ts';
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'manifests', kind: 'string', repeatable: true, metavar: 'PATH', help: 'manifest file or directory (read recursively: .yaml, .yml, .json)' },
@@ -20,6 +21,10 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'trusted-proxies', kind: 'list', default: [], metavar: 'CIDR,...', help: 'peers whose X-Forwarded-* and X-Real-IP headers are trusted' },
   { name: 'proxy-connect-timeout', kind: 'duration', default: 5000, help: 'upstream connect timeout (504 when exceeded)' },
   { name: 'proxy-read-timeout', kind: 'duration', default: 60_000, help: 'upstream inactivity timeout while a request is in flight (504)' },
+  { name: 'proxy-send-timeout', kind: 'duration', default: 60_000, help: 'upstream write inactivity timeout while sending a request body' },
+  { name: 'load-balance', kind: 'string', default: 'round_robin', metavar: 'POLICY', help: 'round_robin, least_request, ewma or random (per Ingress: nginx.ingress.kubernetes.io/load-balance)' },
+  { name: 'proxy-body-size', kind: 'size', default: 0, help: 'largest request body (413 beyond); 0 = unlimited, since bodies are streamed, not buffered' },
+  { name: 'retry-body-limit', kind: 'size', default: 65536, help: 'request bodies up to this size are held so a failed attempt can be retried on another endpoint' },
   { name: 'max-header-size', kind: 'size', default: 16384, help: 'largest request head accepted (431 beyond)' },
   { name: 'keepalive-timeout', kind: 'duration', default: 75_000, help: 'idle client keep-alive connections are closed after this' },
   { name: 'default-ssl-certificate', kind: 'string', metavar: 'NS/NAME', help: 'kubernetes.io/tls Secret served when no spec.tls entry matches the SNI name (default: a self-signed certificate made at start)' },
@@ -46,6 +51,10 @@ export interface ServeConfig {
   trustedProxies: string[];
   connectTimeoutMs: number;
   readTimeoutMs: number;
+  sendTimeoutMs: number;
+  loadBalance: LoadBalancePolicy;
+  bodySizeLimit: number;
+  retryBodyLimit: number;
   maxHeaderSize: number;
   keepAliveTimeoutMs: number;
   publishStatusAddresses: string[];
@@ -98,6 +107,10 @@ export function parseServeArgs(argv: readonly string[]): ServeConfig {
     trustedProxies,
     connectTimeoutMs: v['proxy-connect-timeout'] as number,
     readTimeoutMs: v['proxy-read-timeout'] as number,
+    sendTimeoutMs: v['proxy-send-timeout'] as number,
+    loadBalance: parseLoadBalance(v['load-balance'] as string),
+    bodySizeLimit: v['proxy-body-size'] as number,
+    retryBodyLimit: v['retry-body-limit'] as number,
     maxHeaderSize,
     keepAliveTimeoutMs: v['keepalive-timeout'] as number,
     workers: parseWorkers(v.workers as string),
@@ -142,4 +155,11 @@ function parseSecretRef(s: string | undefined): { namespace: string; name: strin
   const m = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-a-z0-9.]*[a-z0-9])?)$/.exec(s);
   if (!m) throw new UsageError(`--default-ssl-certificate: ${JSON.stringify(s)} is not NAMESPACE/NAME`);
   return { namespace: m[1], name: m[3] };
+}
+
+const POLICIES: readonly LoadBalancePolicy[] = ['round_robin', 'least_request', 'ewma', 'random'];
+
+function parseLoadBalance(s: string): LoadBalancePolicy {
+  if (!(POLICIES as readonly string[]).includes(s)) throw new UsageError(`--load-balance: ${JSON.stringify(s)} is not one of ${POLICIES.join(', ')}`);
+  return s as LoadBalancePolicy;
 }

@@ -9,6 +9,7 @@ import { apiDocuments } from '../admin/api.ts';
 import { Controller, stderrLog } from '../controller/controller.ts';
 import { statusAddresses } from '../controller/status-address.ts';
 import { DataPlane, DEFAULT_DATAPLANE_OPTIONS, type DataPlaneOptions } from '../dataplane/dataplane.ts';
+import type { EndpointEvent } from '../dataplane/backends.ts';
 import { ManifestSource } from '../sources/manifest-source.ts';
 import { ManifestWatcher } from '../sources/watch.ts';
 import { WorkerPool } from '../workers/worker-pool.ts';
@@ -34,6 +35,10 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     maxHeadSize: config.maxHeaderSize,
     connectTimeoutMs: config.connectTimeoutMs,
     readTimeoutMs: config.readTimeoutMs,
+    sendTimeoutMs: config.sendTimeoutMs,
+    loadBalance: config.loadBalance,
+    bodySizeLimit: config.bodySizeLimit,
+    retryBodyLimit: config.retryBodyLimit,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
     trustedProxies: config.trustedProxies,
     // Made once here and shipped to every worker, so all present the same certificate and accept each
@@ -55,6 +60,18 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     defaultSslCertificate: config.defaultSslCertificate,
   }, (plane ?? workers)!, stderrLog);
   let shuttingDown = false;
+  // Passive health (issue 6 item 5): ejections and returns become log lines and events on the Service.
+  const onEndpointEvent = (e: EndpointEvent) => {
+    const [namespace, rest] = e.group.split('/');
+    const service = (rest ?? '').split(':')[0].split('#')[0];
+    const message = e.kind === 'ejected'
+      ? `endpoint ${e.endpoint} of ${e.group} ejected for ${e.backoffMs} ms: ${e.reason}`
+      : `endpoint ${e.endpoint} of ${e.group} is answering again`;
+    stderrLog.info(message);
+    controller.events.record({ kind: 'Service', namespace: namespace ?? '', name: service }, e.kind === 'ejected' ? 'Warning' : 'Normal', e.kind === 'ejected' ? 'EndpointEjected' : 'EndpointReturned', message);
+  };
+  if (plane) plane.onEndpointEvent = onEndpointEvent;
+  if (workers) workers.onEndpointEvent = onEndpointEvent;
 
   const admin = await startAdminServer({
     ready: () => !shuttingDown && controller.ready && (plane ? !plane.draining : workers!.applied),

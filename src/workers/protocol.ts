@@ -2,6 +2,7 @@
 // travels as plain data; this is the only path by which configuration reaches a worker (issue 3 item 1).
 
 import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
+import type { EndpointEvent } from '../dataplane/backends.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
 
 export interface ListenSpec {
@@ -21,4 +22,5 @@ export type FromWorker =
   | { type: 'applied'; hash: string }
   | { type: 'stats'; id: number; stats: DataPlaneStats & { openConnections: number; idleUpstreamConnections: number } }
   | { type: 'drained' }
+  | { type: 'endpoint'; event: EndpointEvent }
   | { type: 'error'; message: string };

@@ -15,6 +15,7 @@ process.on('message', (raw: unknown) => {
   switch (m.type) {
     case 'init':
       plane = new DataPlane(m.options);
+      plane.onEndpointEvent = (event) => send({ type: 'endpoint', event });
       void listen(plane, m.http, m.https);
       break;
     case 'table':

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:net';
 import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
 import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
+import type { EndpointEvent } from '../dataplane/backends.ts';
 
 const WORKER_ENTRY = new URL('./worker-main.ts', import.meta.url);
 
@@ -37,6 +38,8 @@ export class WorkerPool {
   /** Port reservations held while workers bind with SO_REUSEPORT (port 0 must mean one port for all). */
   #reservations: Server[] = [];
   #waiters: Array<() => void> = [];
+  /** Passive-health transitions reported by any worker. */
+  onEndpointEvent: ((e: EndpointEvent) => void) | null = null;
   /** First error a worker reported before every worker listened: start() fails with it. */
   #startError = '';
 
@@ -114,7 +117,7 @@ export class WorkerPool {
   async stats(timeoutMs = 1000): Promise<InstanceStats> {
     const id = ++this.#statsId;
     const live = this.#workers.filter((w): w is Worker => w !== null && w.listening);
-    const acc: InstanceStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0, tlsErrors: 0, openConnections: 0, idleUpstreamConnections: 0, workers: live.length };
+    const acc: InstanceStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0, tlsErrors: 0, retries: 0, openConnections: 0, idleUpstreamConnections: 0, workers: live.length };
     if (live.length === 0) return acc;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -183,6 +186,9 @@ export class WorkerPool {
         this.log.info(`worker ${w.index}: ${m.message}`);
         break;
       case 'drained':
+        break;
+      case 'endpoint':
+        this.onEndpointEvent?.(m.event);
         break;
     }
     for (const f of this.#waiters.splice(0)) f();
