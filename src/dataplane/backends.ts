@@ -171,6 +171,17 @@ function score(e: Endpoint, now: number): number {
   return (decayed + 1) * (e.inflight + 1);
 }
 
+/**
+ * Ends an exchange's claim on its endpoint: the in-flight count drops and the outcome feeds passive
+ * health (and EWMA when `rttMs` >= 0). Returns an event when the endpoint was ejected or returned.
+ */
+export function settle(e: Endpoint, group: string, outcome: 'ok' | 'failed' | 'aborted', rttMs: number, now: number, reason: string): EndpointEvent | null {
+  e.inflight--;
+  const event = outcome === 'ok' ? recordSuccess(e, rttMs, now) : outcome === 'failed' ? recordFailure(e, now, reason) : null;
+  if (event !== null) event.group = group;
+  return event;
+}
+
 /** Records a finished exchange: latency for EWMA; success ends an ejection back-off. */
 export function recordSuccess(e: Endpoint, rttMs: number, now: number): EndpointEvent | null {
   if (rttMs >= 0) {

@@ -14,7 +14,7 @@ import { localResponse } from './local-response.ts';
 import { clientResponseHead, upstreamRequestHead, type ForwardContext } from './forward-headers.ts';
 import { rewritePath, type Route } from '../snapshot/router.ts';
 import type { UpstreamConn, UpstreamOwner } from './upstream.ts';
-import { recordFailure, recordSuccess, type Endpoint } from './backends.ts';
+import { settle, type Endpoint } from './backends.ts';
 import { isIdempotent, selectEndpoint, useCanary, type RuntimePolicy } from './route-policy.ts';
 import type { DataPlane } from './dataplane.ts';
 
@@ -377,11 +377,9 @@ export class ClientConn implements UpstreamOwner {
     const ep = this.#endpoint;
     if (ep === null || !this.#inflight) return;
     this.#inflight = false;
-    ep.inflight--;
-    const now = clock.now;
     const rtt = this.#sentAt < 0 ? -1 : performance.now() - this.#sentAt;
-    const event = outcome === 'ok' ? recordSuccess(ep, rtt, now) : outcome === 'failed' ? recordFailure(ep, now, reason) : null;
-    if (event !== null) this.plane.endpointEvent({ ...event, group: this.#backendId });
+    const event = settle(ep, this.#backendId, outcome, rtt, clock.now, reason);
+    if (event !== null) this.plane.endpointEvent(event);
   }
 
   /** Keeps bytes that arrived early (pipelined requests); stops reading when too much is held. */

@@ -158,6 +158,10 @@ export class DataPlane {
    */
   listenHttp(host: string, port: number, reusePort = false): Promise<number> {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket, 'http'));
+    return this.#listen(server, host, port, reusePort);
+  }
+
+  #listen(server: Server, host: string, port: number, reusePort: boolean): Promise<number> {
     this.#servers.push(server);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -200,15 +204,7 @@ export class DataPlane {
       this.stats.tlsErrors++;
       socket.destroy();
     });
-    this.#servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host, port, backlog: 4096, reusePort }, () => {
-        server.off('error', reject);
-        const addr = server.address();
-        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
-      });
-    });
+    return this.#listen(server, host, port, reusePort);
   }
 
   #acceptH2(socket: TLSSocket): void {

@@ -11,7 +11,7 @@ import { parseResponseHead, responseBodyKind, type ResponseHead } from './http1/
 import { upstreamRequestHead, type ForwardContext } from './forward-headers.ts';
 import { reasonPhrase, SERVER_NAME } from './local-response.ts';
 import { rewritePath, type Route } from '../snapshot/router.ts';
-import { recordFailure, recordSuccess, type Endpoint } from './backends.ts';
+import { settle, type Endpoint } from './backends.ts';
 import { isIdempotent, selectEndpoint, useCanary, type RuntimePolicy } from './route-policy.ts';
 import type { UpstreamConn, UpstreamOwner } from './upstream.ts';
 import type { DataPlane } from './dataplane.ts';
@@ -185,9 +185,8 @@ class H2Exchange implements UpstreamOwner {
     const ep = this.#endpoint;
     if (ep === null || !this.#inflight) return;
     this.#inflight = false;
-    ep.inflight--;
-    const ev = outcome === 'ok' ? recordSuccess(ep, -1, clock.now) : outcome === 'failed' ? recordFailure(ep, clock.now, reason) : null;
-    if (ev !== null) this.#front.plane.endpointEvent({ ...ev, group: this.#backendId });
+    const event = settle(ep, this.#backendId, outcome, -1, clock.now, reason);
+    if (event !== null) this.#front.plane.endpointEvent(event);
   }
 
   onUpstreamConnect(up: UpstreamConn): void {
