@@ -26,18 +26,30 @@ const REWRITE_TARGET_RE = /^[A-Za-z0-9\-._~/:$]+$/;
 const APP_ROOT_RE = /^\/[A-Za-z0-9\-._~/]*$/;
 const FORWARDED_PREFIX_RE = /^[A-Za-z0-9\-._~/:]+$/;
 
-export function readSettings(ing: Ingress, diags: Diagnostic[]): IngressSettings {
-  const a = ing.annotations;
-  const warn = (key: string, message: string) =>
+/** Reports a problem with one annotation (full key) of `ing`. */
+export type AnnotationWarn = (key: string, message: string, code?: string, severity?: Diagnostic['severity']) => void;
+
+/**
+ * The diagnostic for an annotation problem: `ANNOTATION_INVALID` warning by default, located at
+ * `metadata.annotations["<key>"]`. The message says what happens (e.g. "...; annotation ignored").
+ */
+export function annotationWarner(ing: Ingress, diags: Diagnostic[]): AnnotationWarn {
+  return (key, message, code = 'ANNOTATION_INVALID', severity = 'warning') =>
     diags.push({
-      code: 'ANNOTATION_INVALID',
-      severity: 'warning',
-      message: `${message}; annotation ignored`,
+      code,
+      severity,
+      message,
       file: ing.source.origin?.file,
       line: ing.source.origin?.line,
       object: describeObject(ing.source),
       field: `metadata.annotations[${JSON.stringify(key)}]`,
     });
+}
+
+export function readSettings(ing: Ingress, diags: Diagnostic[]): IngressSettings {
+  const a = ing.annotations;
+  const report = annotationWarner(ing, diags);
+  const warn = (key: string, message: string) => report(key, `${message}; annotation ignored`);
 
   const pick = (name: string, re: RegExp, what: string): string | undefined => {
     const key = NGINX_PREFIX + name;

@@ -339,3 +339,58 @@ test('determinism: the same objects inserted in a different order give the same 
   const changed = storeOf(...objs, ing('f', { rules: [r('new.com', p('/', 'Prefix'))] }));
   assert.notEqual(compile(build(changed, OPTS)).hash, t1.hash);
 });
+
+// --- issue 6: upstream policies and service-upstream ------------------------------------------------
+
+test('policy: on every route and the Ingress default backend; the affinity cookie path follows each path', () => {
+  const m = build(storeOf(ing('shop', {
+    defaultBackend: be('dflt'),
+    rules: [r('a.com', p('/cart/', 'Prefix', 'a'), p('/exact/', 'Exact', 'b'), p('/re(/|$)(.*)', 'ImplementationSpecific', 'c'), p('', 'ImplementationSpecific', 'd'))],
+  }, { annotations: { [P + 'affinity']: 'cookie', [P + 'use-regex']: 'true', [P + 'proxy-body-size']: '1m' } })), OPTS);
+  assert.deepEqual(codes(m), []);
+  const cookiePaths = Object.fromEntries(host(m, 'a.com')!.routes.map((x) => [x.path, x.target.policy?.affinity?.path]));
+  assert.deepEqual(cookiePaths, { '/cart/': '/cart', '/exact/': '/exact/', '/re(/|$)(.*)': '/', '': '/' });
+  for (const x of host(m, 'a.com')!.routes) assert.equal(x.target.policy?.bodySizeLimit, 1024 * 1024);
+  assert.deepEqual(host(m, 'a.com')!.fallback!.policy, { affinity: { name: 'INGRESSCOOKIE', path: '/', secure: false, mode: 'balanced' }, bodySizeLimit: 1024 * 1024 });
+});
+
+test('policy: absent on Ingresses without upstream annotations, and per Ingress on a shared host', () => {
+  const m = build(storeOf(
+    ing('one', { rules: [r('a.com', p('/one', 'Prefix', 'a'))] }, { annotations: { [P + 'rewrite-target']: '/' } }),
+    ing('two', { rules: [r('a.com', p('/two', 'Prefix', 'b'))] }, { annotations: { [P + 'load-balance']: 'least_request' } }),
+    ing('catch', { defaultBackend: be('catch1') }, { annotations: { [P + 'proxy-connect-timeout']: '3' } }),
+  ), OPTS);
+  assert.equal(host(m, 'a.com')!.routes.find((x) => x.path === '/one')!.target.policy, undefined);
+  assert.deepEqual(host(m, 'a.com')!.routes.find((x) => x.path === '/two')!.target.policy, { loadBalance: 'least_request' });
+  assert.deepEqual(m.catchAll!.policy, { connectTimeoutMs: 3000 });
+  const table = compile(m);
+  assert.equal('policy' in table.hosts['a.com'].ordered.find((e) => e.value === '/one')!.action, false);
+});
+
+test('service-upstream: a cluster-IP backend next to the endpoint backend of the same Service port', () => {
+  const s = storeOf(
+    ing('direct', { rules: [r('a.com', p('/', 'Prefix', 'web'))] }),
+    ing('viaip', { rules: [r('b.com', p('/', 'Prefix', 'web'))] }, { annotations: { [P + 'service-upstream']: 'true' } }),
+  );
+  const web = s.get('Service', 'default', 'web')!;
+  s.set({ ...web, raw: { ...web.raw, spec: { clusterIP: '10.96.0.7', ports: [{ name: 'http', port: 80, targetPort: 8080 }] } } });
+  const m = build(s, OPTS);
+  assert.deepEqual(codes(m), []);
+  assert.equal(host(m, 'a.com')!.routes[0].target.backend, 'default/web:80');
+  assert.equal(host(m, 'b.com')!.routes[0].target.backend, 'default/web:80#cluster-ip');
+  const t = compile(m);
+  assert.deepEqual(t.backends['default/web:80#cluster-ip'], { service: 'default/web', port: '80', endpoints: [{ address: '10.96.0.7', port: 80 }], problem: null });
+  assert.deepEqual(t.backends['default/web:80'].endpoints, [{ address: '10.0.0.1', port: 8080 }]);
+});
+
+test('service-upstream without a usable cluster IP: warning at the backend, endpoints used; a missing Service is reported once as usual', () => {
+  const m = build(storeOf(
+    ing('viaip', { rules: [r('a.com', p('/', 'Prefix', 'web'), p('/gone', 'Prefix', 'nope'))] }, { annotations: { [P + 'service-upstream']: 'true' } }),
+  ), OPTS);
+  assert.deepEqual(codes(m), [
+    'warning SERVICE_UPSTREAM_UNUSABLE Ingress default/viaip spec.rules[0].http.paths[0].backend',
+    'warning SERVICE_NOT_FOUND Ingress default/viaip spec.rules[0].http.paths[1].backend',
+  ]);
+  assert.match(m.diagnostics[0].message, /ignored for this backend: Service default\/web has no spec.clusterIP; proxying as without the annotation/);
+  assert.deepEqual(host(m, 'a.com')!.routes.map((x) => x.target.backend), ['default/nope:80', 'default/web:80']);
+});

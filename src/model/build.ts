@@ -7,7 +7,9 @@ import { describeObject, type ObjectView } from './objects.ts';
 import { normalizeIngress, type BackendRef, type Ingress } from './ingress.ts';
 import { decideClass, type ClassOptions } from './ingress-class.ts';
 import { readSettings, type IngressSettings } from './annotations.ts';
-import { ServiceResolver, type ResolvedBackend } from './services.ts';
+import { backendId, CLUSTER_IP_SUFFIX, ServiceResolver, type ResolvedBackend } from './services.ts';
+import { defaultCookiePath, readPolicy, routePolicy, type PolicySettings, type RoutePolicy } from './upstream-policy.ts';
+import { attachCanaries, readCanary, type CanaryIngress, type CanarySettings, type CanaryTarget } from './canary.ts';
 import { compileUserRegex, pathPatternSource } from './regex.ts';
 import type { PathType } from './validation.ts';
 import { bindTls, type TlsModel, type TlsOptions } from './tls-bindings.ts';
@@ -34,6 +36,10 @@ export interface RouteTarget {
   forwardedPrefix?: string;
   /** Plain HTTP answers 308 to https (ssl-redirect on a TLS host, or force-ssl-redirect). */
   redirectHttps?: boolean;
+  /** Upstream settings from the Ingress's annotations; absent: controller defaults. */
+  policy?: RoutePolicy;
+  /** The canary Ingress attached to this route. */
+  canary?: CanaryTarget;
 }
 
 export interface PathRoute {
@@ -58,6 +64,10 @@ export interface ServedIngress {
   ingress: Ingress;
   className: string;
   settings: IngressSettings;
+  /** Upstream annotations (load balancing, affinity, timeouts, limits, retries, service-upstream). */
+  policy: PolicySettings;
+  /** Set for a canary Ingress (`canary: "true"`): it adds alternatives to other Ingresses' routes. */
+  canary?: CanarySettings;
 }
 
 export interface Model {
@@ -86,7 +96,10 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
       diagnostics.push({ code: 'INGRESS_NOT_SERVED', severity: 'info', message: `not served by this controller: ${decision.reason}`, ...where(ing) });
       continue;
     }
-    served.push({ ingress: ing, className: decision.className, settings: readSettings(ing, diagnostics) });
+    const canary = readCanary(ing, diagnostics);
+    const entry: ServedIngress = { ingress: ing, className: decision.className, settings: readSettings(ing, diagnostics), policy: readPolicy(ing, store, diagnostics, canary !== undefined) };
+    if (canary) entry.canary = canary;
+    served.push(entry);
   }
   served.sort((a, b) => compareAge(a.ingress, b.ingress));
   const tls = bindTls(served, store, opts, diagnostics);
@@ -96,19 +109,28 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
   let catchAll: RouteTarget | undefined;
   let catchAllOwner = '';
 
-  const targetFor = (ing: Ingress, ref: BackendRef, settings?: IngressSettings, host?: string): RouteTarget => {
-    const id = resolveRef(ing, ref, resolver, backends, diagnostics);
-    const t: RouteTarget = { backend: id, ingress: `${ing.namespace}/${ing.name}` };
+  const resolve = (ing: Ingress, ref: BackendRef, serviceUpstream: boolean) => resolveRef(ing, ref, resolver, backends, diagnostics, serviceUpstream);
+  /** The target of a backend of `ing`; cookiePath: the affinity cookie's default path. */
+  const targetFor = (ing: Ingress, ref: BackendRef, policy: PolicySettings, cookiePath: string, settings?: IngressSettings, host?: string): RouteTarget => {
+    const t: RouteTarget = { backend: resolve(ing, ref, policy.serviceUpstream), ingress: `${ing.namespace}/${ing.name}` };
     if (settings && host !== undefined && (settings.forceSslRedirect || (settings.sslRedirect && tls.hosts.has(host)))) t.redirectHttps = true;
+    const p = routePolicy(policy, cookiePath);
+    if (p) t.policy = p;
     return t;
   };
+  const canaries: CanaryIngress[] = [];
 
-  served.forEach(({ ingress: ing, settings }, age) => {
+  served.forEach(({ ingress: ing, settings, policy, canary }, age) => {
     const ingName = `${ing.namespace}/${ing.name}`;
+    if (canary) {
+      // A canary creates no routes, fallbacks or catch-all of its own (attached below, once every main route is known).
+      canaries.push({ ingress: ing, canary, policy });
+      return;
+    }
     if (ing.rules.length === 0) {
       if (!ing.defaultBackend) return;
       if (!catchAll) {
-        catchAll = targetFor(ing, ing.defaultBackend);
+        catchAll = targetFor(ing, ing.defaultBackend, policy, '/');
         catchAllOwner = ingName;
       } else {
         diagnostics.push({
@@ -123,7 +145,7 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
     // host of its own: their unmatched requests go to the catch-all, as in ingress-nginx (only a
     // rule-less Ingress configures the catch-all server), so one tenant cannot capture every host.
     const ownsHost = ing.rules.some((rule) => rule.host !== '');
-    const ingressDefault = ing.defaultBackend && ownsHost ? targetFor(ing, ing.defaultBackend) : undefined;
+    const ingressDefault = ing.defaultBackend && ownsHost ? targetFor(ing, ing.defaultBackend, policy, '/') : undefined;
     if (ing.defaultBackend && !ownsHost) {
       diagnostics.push({
         code: 'DEFAULT_BACKEND_UNUSED', severity: 'warning',
@@ -157,7 +179,7 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
           }
         }
         seenPaths.set(key, ingName);
-        const target = targetFor(ing, p.backend, settings, rule.host);
+        const target = targetFor(ing, p.backend, policy, defaultCookiePath(p.path, match), settings, rule.host);
         if (settings.rewriteTarget !== undefined && settings.rewriteTarget !== p.path) {
           // ingress-nginx: the rule path, as an anchored case-insensitive regex, is replaced whole by the target.
           const pattern = pathPatternSource(p.path);
@@ -172,6 +194,8 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
       }
     }
   });
+
+  attachCanaries(hosts, canaries, resolve, diagnostics);
 
   let controllerDefault: RouteTarget | undefined;
   const dbs = opts.defaultBackendService;
@@ -213,7 +237,20 @@ function instant(created: string): number {
   return Number.isNaN(t) ? Number.MAX_VALUE : t;
 }
 
-function resolveRef(ing: Ingress, ref: BackendRef, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[]): string {
+function resolveRef(ing: Ingress, ref: BackendRef, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[], serviceUpstream = false): string {
+  if (serviceUpstream && ref.service) {
+    // service-upstream: the Service's cluster IP, a backend of its own; else (with a warning) the endpoints.
+    const id = backendId(ing.namespace, ref.service) + CLUSTER_IP_SUFFIX;
+    if (backends.has(id)) return id;
+    const r = resolver.resolveClusterIp(ing.namespace, ref.service);
+    if ('backend' in r) {
+      backends.set(id, r.backend);
+      return id;
+    }
+    if (r.fallback) {
+      diags.push({ code: 'SERVICE_UPSTREAM_UNUSABLE', severity: 'warning', message: `service-upstream is ignored for this backend: ${r.fallback}; proxying as without the annotation`, ...where(ing), field: ref.field });
+    }
+  }
   let b: ResolvedBackend;
   if (ref.resource) {
     const id = `${ing.namespace}/resource:${ref.resource.kind}/${ref.resource.name}`;

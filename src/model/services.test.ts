@@ -159,3 +159,59 @@ test('missing Service, missing port, no endpoints: problems with codes and reada
   // The Endpoints of the same-named Service in another namespace are not used for `default`.
   assert.deepEqual(addrs(r.resolve('other', { service: 'web', portNumber: 80 })), ['10.0.0.1:80']);
 });
+
+test('service-upstream: the cluster IP and Service port as the single endpoint of a backend of its own', () => {
+  const s = new ObjectStore();
+  service(s, 'web', [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'admin', port: 81 }], { clusterIP: '10.96.0.10' });
+  service(s, 'v6', [{ port: 80 }], { clusterIP: 'fd00::10' });
+  endpoints(s, 'web', [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ name: 'http', port: 8080 }] }]);
+  const r = new ServiceResolver(s);
+  assert.deepEqual(r.resolveClusterIp('default', { service: 'web', portNumber: 80 }), {
+    backend: { id: 'default/web:80#cluster-ip', service: 'default/web', port: '80', endpoints: [{ address: '10.96.0.10', port: 80 }], clusterIp: true },
+  });
+  assert.deepEqual(r.resolveClusterIp('default', { service: 'web', portName: 'admin' }), {
+    backend: { id: 'default/web:admin#cluster-ip', service: 'default/web', port: 'admin', endpoints: [{ address: '10.96.0.10', port: 81 }], clusterIp: true },
+  });
+  const v6 = r.resolveClusterIp('default', { service: 'v6', portNumber: 80 });
+  assert.ok('backend' in v6);
+  assert.deepEqual(addrs(v6.backend), ['fd00::10:80']);
+});
+
+test('service-upstream: ExternalName, headless and cluster-IP-less Services fall back with a reason; missing Service or port silently', () => {
+  const s = new ObjectStore();
+  service(s, 'ext', [{ port: 80 }], { type: 'ExternalName', externalName: 'example.org', clusterIP: '10.96.0.1' });
+  service(s, 'headless', [{ port: 80 }], { clusterIP: 'None' });
+  service(s, 'manifest', [{ port: 80 }]);
+  service(s, 'weird', [{ port: 80 }], { clusterIP: 'auto' });
+  service(s, 'web', [{ port: 80 }], { clusterIP: '10.96.0.10' });
+  const r = new ServiceResolver(s);
+  const reason = (name: string, port = 80) => {
+    const x = r.resolveClusterIp('default', { service: name, portNumber: port });
+    assert.ok('fallback' in x, name);
+    return x.fallback;
+  };
+  assert.match(reason('ext')!, /ExternalName/);
+  assert.match(reason('headless')!, /headless/);
+  assert.match(reason('manifest')!, /no spec.clusterIP$/);
+  assert.match(reason('weird')!, /"auto" is not an IP address/);
+  assert.equal(reason('missing'), null);
+  assert.equal(reason('web', 81), null);
+});
+
+test('refresh: endpoint backends re-resolved, cluster-IP backends stay cluster-IP, non-Service backends kept', () => {
+  const s = new ObjectStore();
+  service(s, 'web', [{ name: 'http', port: 80 }], { clusterIP: '10.96.0.10' });
+  endpoints(s, 'web', [{ addresses: [{ ip: '10.0.0.1' }], ports: [{ name: 'http', port: 80 }] }]);
+  const before = new ServiceResolver(s);
+  const eps = before.resolve('default', { service: 'web', portName: 'http' });
+  const r = before.resolveClusterIp('default', { service: 'web', portName: 'http' });
+  assert.ok('backend' in r);
+  const cip = r.backend;
+  endpoints(s, 'web', [{ addresses: [{ ip: '10.0.0.2' }], ports: [{ name: 'http', port: 80 }] }]);
+  const after = new ServiceResolver(s);
+  assert.deepEqual(addrs(after.refresh(eps)), ['10.0.0.2:80']);
+  assert.equal(after.refresh(eps).id, 'default/web:http');
+  assert.deepEqual(after.refresh(cip), cip);
+  const resource = { id: 'default/resource:Bucket/b', service: '', port: '', endpoints: [] };
+  assert.equal(after.refresh(resource), resource);
+});

@@ -1,6 +1,7 @@
 // Backend resolution: Ingress backend port -> Service port -> targetPort -> ready endpoint addresses
 // (INGRESS-SEMANTICS.md, "Backends and ports").
 
+import { isIP } from 'node:net';
 import { asArray, asObject, asString, type JsonObject, type ObjectView, type StoredObject } from './objects.ts';
 import type { ServiceBackendRef } from './ingress.ts';
 
@@ -20,7 +21,15 @@ export interface ResolvedBackend {
   /** Ready endpoints, sorted and de-duplicated. */
   endpoints: Endpoint[];
   problem?: { code: BackendProblemCode; message: string };
+  /** service-upstream: the only endpoint is the Service's cluster IP and port (id ends in `#cluster-ip`). */
+  clusterIp?: boolean;
 }
+
+/** Suffix of the backend id of a service-upstream backend: `namespace/service:port#cluster-ip`. */
+export const CLUSTER_IP_SUFFIX = '#cluster-ip';
+
+/** service-upstream cannot use the cluster IP: why (null: the Service or port is missing, which the endpoint resolution reports). */
+export type ClusterIpResult = { backend: ResolvedBackend } | { fallback: string | null };
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
@@ -93,6 +102,50 @@ export class ServiceResolver {
       out.problem = { code: 'NO_READY_ENDPOINTS', message: `Service ${service} port ${port} has no ready endpoints` };
     }
     return out;
+  }
+
+  /**
+   * service-upstream (ingress-nginx): one endpoint, the Service's `spec.clusterIP` and the Service
+   * port (kube-proxy picks the pod). ExternalName and headless Services have no cluster IP, and
+   * manifests usually leave it to the API server: those fall back to the endpoints.
+   */
+  resolveClusterIp(namespace: string, ref: ServiceBackendRef): ClusterIpResult {
+    const service = `${namespace}/${ref.service}`;
+    const svc = this.#store.get('Service', namespace, ref.service);
+    if (!svc) return { fallback: null };
+    const spec = asObject(svc.raw.spec) ?? {};
+    if (asString(spec.type) === 'ExternalName') return { fallback: `Service ${service} is of type ExternalName and has no cluster IP` };
+    const ip = asString(spec.clusterIP) ?? '';
+    if (ip === 'None') return { fallback: `Service ${service} is headless (clusterIP: None)` };
+    if (isIP(ip) === 0) return { fallback: `Service ${service} has no spec.clusterIP${ip === '' ? '' : ` (${JSON.stringify(ip)} is not an IP address)`}` };
+    const match = servicePorts(spec).find((p) => (ref.portNumber !== undefined ? p.port === ref.portNumber : p.name === ref.portName));
+    if (!match) return { fallback: null };
+    return {
+      backend: {
+        id: backendId(namespace, ref) + CLUSTER_IP_SUFFIX,
+        service,
+        port: String(ref.portNumber ?? ref.portName),
+        endpoints: [{ address: ip, port: match.port }],
+        clusterIp: true,
+      },
+    };
+  }
+
+  /**
+   * Resolves a backend again against this resolver's objects, keeping its kind: non-Service backends
+   * as they are, service-upstream backends by cluster IP, others by endpoints (the endpoint fast lane).
+   */
+  refresh(prev: ResolvedBackend): ResolvedBackend {
+    if (prev.service === '') return prev;
+    const slash = prev.service.indexOf('/');
+    const namespace = prev.service.slice(0, slash);
+    const service = prev.service.slice(slash + 1);
+    const ref: ServiceBackendRef = /^\d+$/.test(prev.port) ? { service, portNumber: Number(prev.port) } : { service, portName: prev.port };
+    if (prev.clusterIp) {
+      const r = this.resolveClusterIp(namespace, ref);
+      return 'backend' in r ? r.backend : prev;
+    }
+    return this.resolve(namespace, ref);
   }
 
   /** Endpoints v1: only `addresses` are ready (`notReadyAddresses` are not); ports matched by the Service port's name. */

@@ -107,3 +107,28 @@ test('the table is plain JSON data and its hash covers every field', () => {
   ];
   for (const v of variants) assert.notEqual(compile(v).hash, hash);
 });
+
+test('policy and canary: copied in the table\'s field order, only when set, and covered by the hash', () => {
+  // Model objects built in a scrambled key order: the table must not depend on it.
+  const policy = {
+    nextUpstream: { tries: 2, conditions: ['error' as const, 'http_503' as const] }, sslName: 'x.internal', backendProtocol: 'HTTPS' as const,
+    affinity: { mode: 'persistent' as const, secure: true, sameSite: 'Lax' as const, path: '/a', name: 'route', maxAge: 60 },
+    readTimeoutMs: 5000, loadBalance: 'ewma' as const, bodySizeLimit: 0,
+  };
+  const canary = { weightTotal: 100, weight: 5, byCookie: 'c', byHeader: 'X-Canary', ingress: 'ns/canary', backend: 'cb', policy: { hashBy: '${host}' } };
+  const table = compile(model({ hosts: [{ host: 'a.com', routes: [{ path: '/a', pathType: 'Prefix', match: 'prefix', age: 0, target: t('b', { policy, canary }) }] }] }));
+  const action = table.hosts['a.com'].ordered[0].action;
+  assert.equal(JSON.stringify(action), JSON.stringify({
+    backend: 'b', ingress: 'ns/ing',
+    policy: {
+      loadBalance: 'ewma', affinity: { name: 'route', path: '/a', maxAge: 60, sameSite: 'Lax', secure: true, mode: 'persistent' },
+      readTimeoutMs: 5000, bodySizeLimit: 0, backendProtocol: 'HTTPS', sslName: 'x.internal', nextUpstream: { conditions: ['error', 'http_503'], tries: 2 },
+    },
+    canary: { backend: 'cb', ingress: 'ns/canary', policy: { hashBy: '${host}' }, byHeader: 'X-Canary', byCookie: 'c', weight: 5, weightTotal: 100 },
+  }));
+  const plain = compile(model({ hosts: [{ host: 'a.com', routes: [{ path: '/a', pathType: 'Prefix', match: 'prefix', age: 0, target: t('b') }] }] }));
+  assert.deepEqual(plain.hosts['a.com'].ordered[0].action, { backend: 'b', ingress: 'ns/ing' });
+  const other = compile(model({ hosts: [{ host: 'a.com', routes: [{ path: '/a', pathType: 'Prefix', match: 'prefix', age: 0, target: t('b', { policy, canary: { ...canary, weight: 6 } }) }] }] }));
+  assert.notEqual(other.hash, table.hash);
+  assert.notEqual(plain.hash, table.hash);
+});
