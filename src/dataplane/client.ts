@@ -130,7 +130,7 @@ export class ClientConn implements UpstreamOwner {
   #onDrain = (): void => {
     const up = this.#up;
     if (up !== null) {
-      up.deadline = clock.now + this.plane.options.readTimeoutMs;
+      up.deadline = clock.now + this.#policy.readTimeoutMs;
       up.socket.resume();
     } else if (this.#awaitingDrain) {
       this.#awaitingDrain = false;
@@ -396,7 +396,7 @@ export class ClientConn implements UpstreamOwner {
 
   onUpstreamData(up: UpstreamConn, chunk: Buffer): void {
     if (up !== this.#up) return;
-    up.deadline = clock.now + this.plane.options.readTimeoutMs;
+    up.deadline = clock.now + this.#policy.readTimeoutMs;
     if (this.phase === TUNNEL) {
       if (!this.#writeUpstreamBytes(chunk)) this.#pauseUpstream(up);
       return;

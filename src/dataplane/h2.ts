@@ -203,7 +203,7 @@ class H2Exchange implements UpstreamOwner {
     s.on('data', (chunk: Buffer) => {
       const u = this.#up;
       if (u === null) return;
-      u.deadline = clock.now + this.#front.plane.options.readTimeoutMs;
+      u.deadline = clock.now + this.#policy.readTimeoutMs;
       const ok = req.chunked ? u.socket.write(`${chunk.length.toString(16)}\r\n`) && u.socket.write(chunk) && u.socket.write('\r\n') : u.socket.write(chunk);
       if (!ok) s.pause();
     });
@@ -220,7 +220,7 @@ class H2Exchange implements UpstreamOwner {
 
   onUpstreamData(up: UpstreamConn, chunk: Buffer): void {
     if (up !== this.#up) return;
-    up.deadline = clock.now + this.#front.plane.options.readTimeoutMs;
+    up.deadline = clock.now + this.#policy.readTimeoutMs;
     if (!this.#resStarted) {
       const buf = this.#resBuf === null ? chunk : Buffer.concat([this.#resBuf, chunk]);
       let end: number;
@@ -308,7 +308,7 @@ class H2Exchange implements UpstreamOwner {
       up.socket.pause();
       this.#stream.once('drain', () => {
         if (this.#up === up) {
-          up.deadline = clock.now + this.#front.plane.options.readTimeoutMs;
+          up.deadline = clock.now + this.#policy.readTimeoutMs;
           up.socket.resume();
         }
       });
