@@ -5,6 +5,7 @@ import type { Controller } from '../controller/controller.ts';
 import type { Diagnostic } from '../model/diagnostics.ts';
 import { normalizeIngress, type BackendRef } from '../model/ingress.ts';
 import type { TlsEntryView } from '../model/tls-bindings.ts';
+import { CLUSTER_IP_SUFFIX } from '../model/services.ts';
 
 export function apiDocuments(controller: Controller): Record<string, (q: URLSearchParams) => unknown> {
   return {
@@ -61,7 +62,8 @@ export function describeIngress(controller: Controller, namespace: string, name:
     if (ref.resource) return { service: `${ref.resource.kind}/${ref.resource.name}`, port: '', endpoints: [], error: 'resource backends are not served' };
     const s = ref.service!;
     const port = String(s.portNumber ?? s.portName);
-    const b = served && table ? table.backends[`${namespace}/${s.service}:${port}`] : undefined;
+    const id = `${namespace}/${s.service}:${port}`;
+    const b = served && table ? (table.backends[id] ?? table.backends[id + CLUSTER_IP_SUFFIX]) : undefined;
     if (!b) return { service: s.service, port, endpoints: [], error: served ? 'backend not resolved' : 'Ingress not served by this controller' };
     const endpoints = b.endpoints.map((e) => (e.address.includes(':') ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`));
     return b.problem ? { service: s.service, port, endpoints, error: problemText(b.problem, s.service, port) } : { service: s.service, port, endpoints };

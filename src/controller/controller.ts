@@ -149,9 +149,8 @@ export class Controller {
         backends[id] = this.table!.backends[id]; // not a Service backend: no endpoints to update
         continue;
       }
-      const [namespace, service] = prev.service.split('/');
-      const ref = /^\d+$/.test(prev.port) ? { service, portNumber: Number(prev.port) } : { service, portName: prev.port };
-      const resolved = resolver.resolve(namespace, ref);
+      // refresh() keeps the backend's kind (endpoints, or a service-upstream ClusterIP).
+      const resolved = resolver.refresh(prev);
       model.backends.set(id, resolved);
       backends[id] = toBackendTable(resolved);
     }

@@ -336,7 +336,9 @@ export class ClientConn implements UpstreamOwner {
     } else {
       used = 0;
     }
-    if (used > 0) {
+    // Once the upstream has answered (an early 413 or 401), the rest of the body is read and dropped:
+    // writing it could only fail against a closing upstream and lose the answer.
+    if (used > 0 && !this.#resStarted) {
       const data = start === 0 && used === chunk.length ? chunk : chunk.subarray(start, start + used);
       this.#keepForRetry(data);
       if (!up.socket.write(data)) {

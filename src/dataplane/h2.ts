@@ -262,6 +262,8 @@ class H2Exchange implements UpstreamOwner {
     for (let i = 0; i < head.headers.length; i += 2) {
       const name = head.headers[i].toLowerCase();
       if (CONNECTION_SPECIFIC.has(name) || tokens.includes(name)) continue;
+      // A 204 or 304 has no content; HTTP/2 streams refuse a content-length with it (RFC 9113 §8.1.1).
+      if (name === 'content-length' && (head.statusCode === 204 || head.statusCode === 304)) continue;
       if (name === 'date') hasDate = true;
       else if (name === 'server') hasServer = true;
       const prev = out[name];

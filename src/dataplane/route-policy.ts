@@ -91,14 +91,17 @@ export function compilePolicy(p: UpstreamPolicy, d: PolicyDefaults): RuntimePoli
   return out;
 }
 
-/** `$request_uri`, `$remote_addr`, `$host`, `$http_<name>`, `$cookie_<name>` and literal text. */
+/**
+ * `${request_uri}`, `${remote_addr}`, `${host}`, `${http_<name>}`, `${cookie_<name>}` and literal text: the
+ * model stores upstream-hash-by in this braced form (a bare `$name` is accepted too).
+ */
 export function compileHashKey(template: string): (req: RequestHead, ctx: ForwardContext) => string {
   const parts: Array<string | ((req: RequestHead, ctx: ForwardContext) => string)> = [];
-  const re = /\$(request_uri|remote_addr|host|http_[a-z0-9_]+|cookie_[A-Za-z0-9_\-.]+)/g;
+  const re = /\$(?:\{(request_uri|remote_addr|host|http_[a-z0-9_]+|cookie_[A-Za-z0-9_\-.]+)\}|(request_uri|remote_addr|host|http_[a-z0-9_]+|cookie_[A-Za-z0-9_\-.]+))/g;
   let last = 0;
   for (let m = re.exec(template); m !== null; m = re.exec(template)) {
     if (m.index > last) parts.push(template.slice(last, m.index));
-    const v = m[1];
+    const v = m[1] ?? m[2];
     if (v === 'request_uri') parts.push((r) => r.path + r.query);
     else if (v === 'remote_addr') parts.push((_r, c) => c.clientIp);
     else if (v === 'host') parts.push((r) => r.host);
@@ -186,7 +189,8 @@ export function useCanary(c: CanaryAction, req: RequestHead): boolean {
       } else if (c.byHeaderPattern !== undefined) {
         let re = canaryPatterns.get(c);
         if (re === undefined) {
-          const compiled = compileUserRegex(c.byHeaderPattern);
+          // ingress-nginx matches canary-by-header-pattern case-sensitively.
+          const compiled = compileUserRegex(c.byHeaderPattern, false);
           re = typeof compiled === 'string' ? null : compiled;
           canaryPatterns.set(c, re);
         }

@@ -113,7 +113,7 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
   /** The target of a backend of `ing`; cookiePath: the affinity cookie's default path. */
   const targetFor = (ing: Ingress, ref: BackendRef, policy: PolicySettings, cookiePath: string, settings?: IngressSettings, host?: string): RouteTarget => {
     const t: RouteTarget = { backend: resolve(ing, ref, policy.serviceUpstream), ingress: `${ing.namespace}/${ing.name}` };
-    if (settings && host !== undefined && (settings.forceSslRedirect || (settings.sslRedirect && tls.hosts.has(host)))) t.redirectHttps = true;
+    if (settings && host !== undefined && (settings.forceSslRedirect || (settings.sslRedirect && isTlsHost(tls, host)))) t.redirectHttps = true;
     const p = routePolicy(policy, cookiePath);
     if (p) t.policy = p;
     return t;
@@ -208,7 +208,14 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
 }
 
 function withRedirect(t: RouteTarget, settings: IngressSettings, host: string, tls: TlsModel): RouteTarget {
-  return settings.forceSslRedirect || (settings.sslRedirect && tls.hosts.has(host)) ? { ...t, redirectHttps: true } : t;
+  return settings.forceSslRedirect || (settings.sslRedirect && isTlsHost(tls, host)) ? { ...t, redirectHttps: true } : t;
+}
+
+/** A host served over TLS: listed itself, or covered by a `*.` entry one label up (ingress-nginx does the same). */
+function isTlsHost(tls: TlsModel, host: string): boolean {
+  if (tls.hosts.has(host)) return true;
+  const dot = host.indexOf('.');
+  return dot > 0 && !host.startsWith('*.') && tls.hosts.has(`*${host.slice(dot)}`);
 }
 
 const MATCH_RANK: Record<MatchKind, number> = { exact: 0, prefix: 1, regex: 2 };

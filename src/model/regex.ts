@@ -27,10 +27,10 @@ export function pathPatternSource(path: string): string {
 }
 
 /** Compiles a pattern source, or returns a human-readable reason it cannot be used. */
-export function compileUserRegex(source: string): UserRegex | string {
+export function compileUserRegex(source: string, caseInsensitive = true): UserRegex | string {
   if (source.length > MAX_PATTERN_LENGTH) return `regular expression longer than ${MAX_PATTERN_LENGTH} characters`;
   try {
-    const re = RE2JS.compile(source, RE2JS.CASE_INSENSITIVE);
+    const re = caseInsensitive ? RE2JS.compile(source, RE2JS.CASE_INSENSITIVE) : RE2JS.compile(source);
     if (re.programSize() > MAX_PROGRAM_SIZE) return `regular expression too large (compiles to more than ${MAX_PROGRAM_SIZE} instructions; reduce counted repetitions like {1000})`;
     return re;
   } catch (e) {

@@ -20,9 +20,14 @@ export interface SourceChange {
   reread: boolean;
 }
 
+/** How long a file that turned empty keeps its objects (a rewrite in progress). */
+const EMPTY_GRACE_MS = 1500;
+
 interface FileState {
-  /** Stat signature: a change means the file must be read again. */
+  /** Stat signature: a change means the file must be read again ('' = always read again). */
   signature: string;
+  /** When the file was first seen empty while its objects were kept. */
+  emptySince?: number;
   objects: StoredObject[];
   diagnostics: Diagnostic[];
 }
@@ -60,6 +65,15 @@ export class ManifestSource {
       reread = true;
       const parsed = await readManifestFile(f);
       const state: FileState = { signature, objects: parsed.objects, diagnostics: parsed.diagnostics };
+      // A file that just became empty is most likely being rewritten (`cmd > file` truncates first):
+      // keep its objects for a moment; the watcher's poll applies the emptiness if it lasts.
+      if (prev && prev.objects.length > 0 && parsed.objects.length === 0 && parsed.diagnostics.length === 0 && signature.split(':')[2] === '0') {
+        const since = prev.emptySince ?? Date.now();
+        if (Date.now() - since < EMPTY_GRACE_MS) {
+          next.set(f, { ...prev, signature: '', emptySince: since });
+          continue;
+        }
+      }
       if (prev && parsed.diagnostics.some((d) => d.severity === 'error')) {
         // The file no longer parses completely: objects it defined before and that are now missing keep
         // serving in their last good version (a half-saved edit must not take routes down).
