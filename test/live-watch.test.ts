@@ -164,16 +164,16 @@ for (const workers of [0, 2]) {
       await sleep(300);
       const before = { ...c };
       const t0 = performance.now();
-      for (let i = 0; i < 20; i++) {
-        await writeInPlace(arch.dir, 'burst.yaml', ing('burst', `/burst${i}`));
-        await sleep(2);
-      }
+      for (let i = 0; i < 20; i++) await writeInPlace(arch.dir, 'burst.yaml', ing('burst', `/burst${i}`));
+      const burstMs = performance.now() - t0;
       await waitFor('the last write to serve', async () => (await status(arch, '/burst19')) === 200, 3000, 5);
       const served = performance.now() - t0;
       await sleep(400); // any late rebuild of the burst would show up now
       const rebuilds = c.fullSyncs - before.fullSyncs;
-      console.log(`burst of 20 writes (--workers ${workers}): ${rebuilds} rebuild(s), ${c.tableSwaps - before.tableSwaps} swap(s), last write served after ${served.toFixed(0)} ms`);
-      assert.ok(rebuilds >= 1 && rebuilds <= 4, `20 writes caused ${rebuilds} rebuilds`);
+      console.log(`burst of 20 writes in ${burstMs.toFixed(0)} ms (--workers ${workers}): ${rebuilds} rebuild(s), ${c.tableSwaps - before.tableSwaps} swap(s), last write served after ${served.toFixed(0)} ms`);
+      // Debounce: one rebuild per quiet period, and at least one per 250 ms (the upper bound on the delay) while writes continue.
+      const allowed = Math.min(8, 2 + Math.floor(burstMs / 250));
+      assert.ok(rebuilds >= 1 && rebuilds <= allowed, `20 writes in ${burstMs.toFixed(0)} ms caused ${rebuilds} rebuilds (allowed ${allowed})`);
       assert.equal(await status(arch, '/burst18'), 404);
       assert.equal(await status(arch, '/burst19'), 200);
     });
