@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { EchoServer } from '../src/demo/echo-server.ts';
 import { webSocketAccept } from '../src/demo/echo-server.ts';
 import { backend, closeAll, echoes, ingress, manifestDir, RawConn, rule, service, sleep, spawnArchway, yamlDocs, type ArchwayProcess } from './harness.ts';
-import { get, Load, namedBackend, waitFor, writeRename, type NamedBackend } from './live-harness.ts';
+import { get, Load, namedBackend, waitFor, writeInPlace, writeRename, type NamedBackend } from './live-harness.ts';
 
 const CHANGES = 100;
 const STREAM_CHUNKS = 60; // x 50 ms = 3 s
@@ -109,12 +109,11 @@ for (const workers of [0, 2]) {
         const t0 = performance.now();
         for (let i = 0; i < CHANGES; i++) {
           // Each change is swapped in before the next one is written; every tenth is checked over HTTP.
-          // Editor-style saves (write-then-rename): an in-place rewrite has a truncated moment that a refresh
-          // can catch (a todo of live-bad-edits.test.ts).
+          // a.yaml is rewritten in place, b.yaml saved editor-style (write-then-rename).
           const swaps = swapsLogged();
           const extra = i % 4 === 0;
           const host = i % 4 === 1 ? 'other-alt.test' : 'other.test';
-          if (i % 2 === 0) await writeRename(dir, 'a.yaml', appIngress(extra));
+          if (i % 2 === 0) await writeInPlace(dir, 'a.yaml', appIngress(extra));
           else await writeRename(dir, 'b.yaml', otherIngress(host));
           await waitFor(`change #${i} to be swapped in`, () => swapsLogged() > swaps, 3000, 2);
           if (i % 10 === 0) await served('app.test', '/extra/x', extra ? 'ws' : 'main', `change #${i} (/extra ${extra ? 'added' : 'removed'})`);
