@@ -149,18 +149,28 @@ describe('events', () => {
     assert.equal((await events(arch, '?namespace=default&kind=Ingress&name=web')).length, 3);
   });
 
-  test('warnings: a path conflict names the winner; a missing Service, a missing port, an invalid Ingress; repeats bump count', { timeout: 10_000 }, async () => {
+  test('warnings: a path conflict names the winner; missing Service, port and Secret, an invalid Ingress, an unusable annotation; repeats bump count', { timeout: 10_000 }, async () => {
     const conflict = ing('newer', 'conflict.test', { created: '2021-01-01T00:00:00Z' });
     await writeInPlace(arch.dir, 'newer.yaml', conflict);
     await writeInPlace(arch.dir, 'ghost.yaml', ing('ghost', 'ghost.test', { svc: 'no-such-service' }));
     await writeInPlace(arch.dir, 'port.yaml', ing('badport', 'port.test', { port: 81 }));
     await writeInPlace(arch.dir, 'invalid.yaml', ing('invalid', 'Invalid.test'));
+    const secure = ingress('secure', { rules: [rule('secure.test', [['/', 'Prefix', backend('web')]])] }, { creationTimestamp: '2024-01-01T00:00:00Z' });
+    (secure.spec as Record<string, unknown>).tls = [{ hosts: ['secure.test'], secretName: 'no-such-secret' }];
+    await writeInPlace(arch.dir, 'secure.yaml', yamlDocs(secure));
+    await writeInPlace(arch.dir, 'annotated.yaml', yamlDocs(ingress('annotated', { rules: [rule('annotated.test', [['/', 'Prefix', backend('web')]])] }, {
+      creationTimestamp: '2024-01-01T00:00:00Z',
+      annotations: { 'nginx.ingress.kubernetes.io/rewrite-target': '/$1 && rm -rf /' },
+    })));
+    const expected: Array<[string, string]> = [
+      ['newer', 'PathConflict'], ['ghost', 'ServiceNotFound'], ['badport', 'ServicePortNotFound'], ['invalid', 'IngressInvalidHost'],
+      ['secure', 'SecretNotFound'], ['annotated', 'AnnotationInvalid'],
+    ];
     let list = await waitFor('the warnings', async () => {
       const l = await events(arch);
-      return find(l, 'newer', 'PathConflict').length > 0 && find(l, 'ghost', 'ServiceNotFound').length > 0 &&
-        find(l, 'badport', 'ServicePortNotFound').length > 0 && find(l, 'invalid', 'IngressInvalidHost').length > 0 ? l : false;
-    }, 1000);
-    for (const [name, reason] of [['badport', 'ServicePortNotFound'], ['invalid', 'IngressInvalidHost']]) {
+      return expected.every(([name, reason]) => find(l, name, reason).length > 0) ? l : false;
+    }, 1000).catch(async (e: Error) => assert.fail(`${e.message}; events: ${JSON.stringify((await events(arch)).map((x) => `${x.involvedObject.name} ${x.reason}`))}`));
+    for (const [name, reason] of expected) {
       const [e] = find(list, name, reason);
       assert.equal(e.type, 'Warning', `${reason} is a Warning`);
       assert.deepEqual(e.source, { component: 'archway' });
