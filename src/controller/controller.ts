@@ -86,6 +86,9 @@ export class Controller {
           const change = await this.source.refresh();
           this.apply(change);
         } while (this.#refreshAgain);
+        // A file kept through its empty-file grace: look again when the grace ends, not at the next poll.
+        const at = this.source.recheckAt();
+        if (at !== null) setTimeout(() => void this.refresh(), Math.max(0, at - Date.now()) + 10).unref();
       } catch (e) {
         // Nothing a source does may take the serving configuration down.
         this.log.info(`refresh failed, keeping the current configuration: ${(e as Error).stack ?? e}`);

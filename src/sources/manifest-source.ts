@@ -109,6 +109,15 @@ export class ManifestSource {
     return kinds;
   }
 
+  /** When a file kept through its empty-file grace should be looked at again (ms epoch), or null. */
+  recheckAt(): number | null {
+    let at: number | null = null;
+    for (const st of this.#files.values()) {
+      if (st.emptySince !== undefined) at = Math.min(at ?? Infinity, st.emptySince + EMPTY_GRACE_MS);
+    }
+    return at;
+  }
+
   /** The store as the model sees it; an object defined twice is kept from the first file and reported. */
   snapshot(): SourceSnapshot {
     const store = new ObjectStore();
