@@ -153,9 +153,6 @@ describe('clients that give up during the handshake', { timeout: 20_000 }, () =>
 
   test('...nor leaves its server socket open until the handshake timeout', {
     skip: existsSync('/proc/self/fd') ? false : 'needs /proc/self/fd',
-    todo: 'BUG: src/dataplane/dataplane.ts listenHttps creates the TLS server with allowHalfOpen: true; a client FIN before the server got the ' +
-      'client Finished is then not a tlsClientError ("socket hang up" without allowHalfOpen) and the socket lingers until handshakeTimeout ' +
-      '(10 s). Create the server without allowHalfOpen and set socket.allowHalfOpen = true in the secureConnection handler',
   }, async (t) => {
     const arch = await startTlsArchway(docs(be));
     t.after(() => arch.stop());

@@ -185,7 +185,9 @@ export class DataPlane {
       ...TLS_BASE_OPTIONS,
       ...(this.table ? this.#tlsDefaultPem(this.table) : contexts.defaultOptions()),
       ALPNProtocols: ['h2', 'http/1.1'],
-      allowHalfOpen: true,
+      // Not half-open during the handshake: a client that gives up (e.g. rejects our certificate under
+      // TLS 1.3) must free its socket at once, not after handshakeTimeout. HTTP/1.1 connections turn
+      // half-open support on once established (RFC 9112 §9.6 handling in ClientConn).
       handshakeTimeout: 10_000,
       ticketKeys: this.options.ticketKeys ? Buffer.from(this.options.ticketKeys, 'base64') : undefined,
       SNICallback: (servername, cb) => cb(null, contexts.contextFor(servername)),
@@ -198,7 +200,10 @@ export class DataPlane {
     });
     server.on('secureConnection', (socket: TLSSocket) => {
       if (socket.alpnProtocol === 'h2') this.#acceptH2(socket);
-      else this.#accept(socket, 'https');
+      else {
+        socket.allowHalfOpen = true;
+        this.#accept(socket, 'https');
+      }
     });
     server.on('tlsClientError', (_e: Error, socket: TLSSocket) => {
       this.stats.tlsErrors++;
