@@ -338,9 +338,6 @@ describe('sticky sessions (affinity: cookie)', () => {
 
   test('persistent: the sticky endpoint crashed (still listed): the retried request is served elsewhere and re-pinned with a new cookie', {
     timeout: 20_000,
-    todo: 'BUG: no Set-Cookie on a response whose sticky endpoint failed and which a retry served elsewhere (see src/dataplane/route-policy.test.ts ' +
-      '"the endpoint that serves a retried request gets the session"): the client keeps the dead endpoint\'s cookie, and each request pays a ' +
-      'failed attempt until passive health ejects the endpoint; ingress-nginx re-pins at once (sticky.lua)',
   }, async () => {
     const arch = await start(files);
     const first = await get(false, arch.port, 'crash.test', '/');

@@ -338,12 +338,6 @@ describe('retries, resets, killed backends, body size, passive health', () => {
   });
 
   test('a POST on a reused keep-alive connection that the backend reads and then resets is not sent again', {
-    todo: 'BUG: src/dataplane/client.ts onUpstreamClose: when a REUSED pooled connection closes before any response byte, the request is ' +
-      're-sent on a fresh connection to the same endpoint (#retrySame) whatever its method, so a POST the backend already received and ' +
-      'processed is executed twice (the backend sees 2 POSTs). The "stale keep-alive connection" race can only be assumed when nothing ' +
-      'reached the backend; a non-idempotent request must not be replayed. Fix: in that branch also require ' +
-      'isIdempotent(this.#req.method) || this.#policy.retryNonIdempotent (as #mayRetry does), or that the connection closed before the ' +
-      'request was written (e.g. the socket was already half-closed / readable EOF when acquired)',
   }, async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {

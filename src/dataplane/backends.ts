@@ -77,7 +77,8 @@ export class BackendGroup {
     const eps = this.endpoints;
     const n = eps.length;
     if (n === 0) return null;
-    if (n === 1) return eps[0];
+    // A retry never goes back to the endpoint that just failed (nginx's proxy_next_upstream neither).
+    if (n === 1) return eps[0] === exclude ? null : eps[0];
     switch (policy) {
       case 'round_robin':
         for (let tries = 0; tries < n; tries++) {
@@ -92,9 +93,10 @@ export class BackendGroup {
       case 'ewma': {
         // Power of two choices: two random candidates, the less loaded wins (O(1), no herding).
         const a = this.#random(now, exclude);
-        let b = this.#random(now, exclude);
-        for (let i = 0; i < 3 && b === a; i++) b = this.#random(now, exclude);
-        if (a === null || b === null) return a ?? b;
+        if (a === null) return null;
+        // The second candidate is drawn from the others, so two distinct endpoints are compared.
+        const b = this.#randomOther(now, exclude, a);
+        if (b === null) return a;
         return policy === 'least_request' ? (b.inflight < a.inflight ? b : a) : (score(b, now) < score(a, now) ? b : a);
       }
     }
@@ -115,10 +117,23 @@ export class BackendGroup {
     return this.#anyBut(exclude);
   }
 
+  /** A random healthy endpoint other than `a` (and `exclude`), or null. */
+  #randomOther(now: number, exclude: Endpoint | null, a: Endpoint): Endpoint | null {
+    const eps = this.endpoints;
+    const n = eps.length;
+    const start = (Math.random() * n) | 0;
+    for (let i = 0; i < n; i++) {
+      const e = eps[(start + i) % n];
+      if (e !== a && e !== exclude && e.ejectedUntil <= now) return e;
+    }
+    return null;
+  }
+
   /** Everything is ejected (or excluded): still try one rather than fail the request outright. */
   #anyBut(exclude: Endpoint | null): Endpoint | null {
     const eps = this.endpoints;
     let best: Endpoint | null = null;
+    // (the scan below prefers the endpoint whose ejection ends first)
     for (const e of eps) if (e !== exclude && (best === null || e.ejectedUntil < best.ejectedUntil)) best = e;
     return best;
   }
@@ -202,6 +217,8 @@ export function recordSuccess(e: Endpoint, rttMs: number, now: number): Endpoint
 
 /** Records a failure; returns an ejection event when the endpoint is taken out for a back-off. */
 export function recordFailure(e: Endpoint, now: number, reason: string): EndpointEvent | null {
+  // Requests already in flight when the endpoint was ejected fail too: that is not new evidence.
+  if (now < e.ejectedUntil) return null;
   e.failures++;
   if (e.failures < MAX_FAILS && e.backoff === 0) return null;
   e.backoff = e.backoff === 0 ? MIN_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, e.backoff * 2);

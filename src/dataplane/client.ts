@@ -260,7 +260,8 @@ export class ClientConn implements UpstreamOwner {
     const sel = group === undefined ? null : selectEndpoint(group, this.#policy, this.#req!, this.ctx, now, this.#endpoint);
     if (sel === null) return this.#respondLocal(this.#attempts === 0 ? 503 : this.#lastTimeout ? 504 : 502);
     const ep = sel.endpoint;
-    if (this.#attempts === 0) this.#setCookie = sel.setCookie;
+    // The cookie of the attempt that answers wins (a retry re-pins affinity to the new endpoint).
+    if (sel.setCookie !== '' || this.#attempts === 0) this.#setCookie = sel.setCookie;
     this.#endpoint = ep;
     ep.inflight++;
     this.#inflight = true;
@@ -622,7 +623,9 @@ export class ClientConn implements UpstreamOwner {
     }
     // Nothing received. A reused keep-alive connection may have been closed by the upstream just as we
     // sent (RFC 9112 §9.3.1): that is no fault of the endpoint; send again on a fresh connection.
-    if (up.reused && this.#resBuf === null && (this.#bodyKind === BODY_NONE || !this.#heldOverflow) && this.#attempts < this.#policy.tries + 2) {
+    // Not for a POST unless allowed: the backend may have acted on it before closing.
+    if (up.reused && this.#resBuf === null && (this.#bodyKind === BODY_NONE || !this.#heldOverflow) && this.#attempts < this.#policy.tries + 2 &&
+      (isIdempotent(this.#req!.method) || this.#policy.retryNonIdempotent)) {
       this.#releaseEndpoint('aborted');
       const ep = this.#endpoint;
       this.#endpoint = null;

@@ -168,7 +168,7 @@ class H2Exchange implements UpstreamOwner {
     const sel = group === undefined ? null : selectEndpoint(group, this.#policy, this.#req!, this.#ctx, clock.now, this.#endpoint);
     if (sel === null) return this.#local(503);
     const ep = sel.endpoint;
-    if (this.#attempts === 0) this.#setCookie = sel.setCookie;
+    if (sel.setCookie !== '' || this.#attempts === 0) this.#setCookie = sel.setCookie;
     this.#endpoint = ep;
     ep.inflight++;
     this.#inflight = true;

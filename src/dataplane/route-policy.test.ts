@@ -245,15 +245,8 @@ test('affinity and retries: a retry (failed endpoint excluded) goes to another e
   }
 });
 
-const STICKY_RETRY_COOKIE_BUG =
-  'BUG: when the sticky endpoint fails and the request is retried elsewhere, no new cookie is set (src/dataplane/route-policy.ts ' +
-  'selectEndpoint ignores affinity when `exclude !== null`, and src/dataplane/client.ts #connect keeps only the first attempt\'s ' +
-  '`sel.setCookie`), so the client keeps sending the dead endpoint\'s cookie and every request pays a failed attempt until passive ' +
-  'health ejects it. ingress-nginx (balancer/sticky.lua: should_pick_new_upstream on last_failure, then set_cookie) re-pins the ' +
-  'session to the endpoint that served. Fix: on a retry with affinity return a Set-Cookie for the new endpoint (persistent: its ' +
-  'cookie; balanced: a fresh session key whose ring position is not the excluded endpoint), and in #connect take sel.setCookie on every attempt';
 
-test('affinity and retries: the endpoint that serves a retried request gets the session (a new cookie, as ingress-nginx)', { todo: STICKY_RETRY_COOKIE_BUG }, () => {
+test('affinity and retries: the endpoint that serves a retried request gets the session (a new cookie, as ingress-nginx)', () => {
   for (const mode of ['balanced', 'persistent'] as const) {
     const p = affinityPolicy(mode);
     const g = instance(addrs(4));

@@ -151,7 +151,19 @@ export interface Selection {
 /** Picks the endpoint for an attempt: affinity cookie, then hash key, then the balancing policy. */
 export function selectEndpoint(group: BackendGroup, policy: RuntimePolicy, req: RequestHead, ctx: ForwardContext, now: number, exclude: Endpoint | null): Selection | null {
   const aff = policy.affinity;
-  if (aff !== null && exclude === null) {
+  if (aff !== null && exclude !== null) {
+    // A retry after the pinned endpoint failed: pin the client to where it goes now (sticky.lua does).
+    const e = group.pick(policy.lb, now, exclude);
+    if (e === null) return null;
+    if (aff.mode === 'persistent') return { endpoint: e, setCookie: setCookie(aff, e.cookie, now) };
+    for (let i = 0; i < 16; i++) {
+      const session = randomBytes(8).toString('hex');
+      const h = group.pickByHash(session, now);
+      if (h !== null && h !== exclude) return { endpoint: h, setCookie: setCookie(aff, session, now) };
+    }
+    return { endpoint: e, setCookie: '' };
+  }
+  if (aff !== null) {
     const v = cookieValue(req, aff.name);
     if (aff.mode === 'persistent') {
       const e = v === undefined ? undefined : group.byCookie(v);
