@@ -102,7 +102,7 @@ test('ewma: a measured slow endpoint is avoided; its score decays back over time
   recordSuccess(other, 5, 1000);
   let slowPicks = 0;
   for (let i = 0; i < 10_000; i++) if (g.pick('ewma', 1000) === slow) slowPicks++;
-  // Power of two choices compares two distinct endpoints, so the slow one is picked only when it is one of two.
+  // Power of two choices compares two distinct endpoints, so the slow one loses every comparison.
   assert.ok(slowPicks < 50, `slow endpoint picked ${slowPicks} of 10,000 times`);
   // Peak EWMA: a slower sample replaces the average at once; a faster one only pulls it down.
   recordSuccess(fast, 50, 1000);
