@@ -2,18 +2,40 @@
 // git worktrees for benchmarking another revision.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Proc } from './processes.ts';
 
 // ---- manifests ------------------------------------------------------------------------------
 
+export interface ManifestTls {
+  cert: string;
+  key: string;
+  host: string;
+  secret: { namespace: string; name: string };
+}
+
 /**
  * Service bench/backend (port 80 "http" -> targetPort 8080), Endpoints bench/backend
  * (127.0.0.1:backendPort "http") and a host-less Ingress, path / Prefix -> backend:80.
- * One object per file.
+ * With `tls`: a kubernetes.io/tls Secret and a second Ingress, bench/backend-tls, with a rule for
+ * the TLS host (same backend) and a spec.tls entry naming the Secret for that host. The TLS host
+ * is an Ingress of its own so the plain scenarios (Host 127.0.0.1:PORT, the host-less rule) are
+ * untouched by it (a TLS host answers plain HTTP with a 308). One object per file.
  */
-export function writeManifests(dir: string, backendPort: number): void {
+export function writeManifests(dir: string, backendPort: number, tls?: ManifestTls): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(
     join(dir, 'service.yaml'),
@@ -66,6 +88,47 @@ spec:
                   number: 80
 `,
   );
+  if (tls === undefined) return;
+  const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+  writeFileSync(
+    join(dir, 'tls-secret.yaml'),
+    `apiVersion: v1
+kind: Secret
+metadata:
+  name: ${tls.secret.name}
+  namespace: ${tls.secret.namespace}
+type: kubernetes.io/tls
+data:
+  tls.crt: ${b64(tls.cert)}
+  tls.key: ${b64(tls.key)}
+`,
+    { mode: 0o600 },
+  );
+  writeFileSync(
+    join(dir, 'tls-ingress.yaml'),
+    `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: backend-tls
+  namespace: ${tls.secret.namespace}
+spec:
+  tls:
+    - hosts:
+        - ${tls.host}
+      secretName: ${tls.secret.name}
+  rules:
+    - host: ${tls.host}
+      http:
+        paths:
+          - path: /
+            pathType: Prefix
+            backend:
+              service:
+                name: backend
+                port:
+                  number: 80
+`,
+  );
 }
 
 // ---- command line ---------------------------------------------------------------------------
@@ -76,8 +139,17 @@ export interface Placeholders {
   tree: string;
   manifests: string;
   httpPort: number | string;
+  httpsPort: number | string;
   adminPort: number | string;
   backendPort: number;
+}
+
+/** What `serve --help` of the tree under test offers (older revisions may lack some). */
+export interface ServeFeatures {
+  workers: boolean;
+  httpsPort: boolean;
+  /** Passed as --default-ssl-certificate NS/NAME when the flag exists. */
+  defaultSslCertificate: boolean;
 }
 
 export interface ArchwayCommand {
@@ -85,6 +157,8 @@ export interface ArchwayCommand {
   args: string[];
   /** False when the template places the ports itself: readiness is then the HTTP port only. */
   hasAdmin: boolean;
+  /** Whether the HTTPS listener is on `httpsPort` (flag supported, or {httpsPort} in the template). */
+  hasHttps: boolean;
 }
 
 /** Split a command string on whitespace, honouring '...' and "..." quoting. */
@@ -107,7 +181,7 @@ export function splitCommand(text: string): string[] {
 }
 
 function substitute(word: string, values: Placeholders): string {
-  return word.replace(/\{(tree|manifests|httpPort|adminPort|backendPort)\}/g, (_, key: keyof Placeholders) =>
+  return word.replace(/\{(tree|manifests|httpPort|httpsPort|adminPort|backendPort)\}/g, (_, key: keyof Placeholders) =>
     String(values[key]),
   );
 }
@@ -123,9 +197,15 @@ function templateWords(template: string): string[] {
 /**
  * The command for one start. Without {httpPort} in the template, the fixed `serve` contract
  * is appended: serve --manifests M --http-port P --admin-port A --bind 127.0.0.1
- * --admin-bind 127.0.0.1 [--workers 1].
+ * --admin-bind 127.0.0.1, then, when `serve --help` offers them, --https-port H,
+ * --default-ssl-certificate NS/NAME (`defaultCertificate`) and --workers 1.
  */
-export function archwayCommand(template: string, values: Placeholders, withWorkers: boolean): ArchwayCommand {
+export function archwayCommand(
+  template: string,
+  values: Placeholders,
+  features: ServeFeatures,
+  defaultCertificate: string | undefined,
+): ArchwayCommand {
   const words = templateWords(template).map((word) => substitute(word, values));
   const placesPorts = template.includes('{httpPort}');
   if (!placesPorts) {
@@ -137,29 +217,56 @@ export function archwayCommand(template: string, values: Placeholders, withWorke
       '--bind', '127.0.0.1',
       '--admin-bind', '127.0.0.1',
     );
-    if (withWorkers) words.push('--workers', '1');
+    // Always a fresh HTTPS port when supported: the default (8443) may be taken on a shared host.
+    if (features.httpsPort) words.push('--https-port', String(values.httpsPort));
+    if (features.defaultSslCertificate && defaultCertificate !== undefined) {
+      words.push('--default-ssl-certificate', defaultCertificate);
+    }
+    if (features.workers) words.push('--workers', '1');
   }
   return {
     file: words[0]!,
     args: words.slice(1),
     hasAdmin: !placesPorts || template.includes('{adminPort}'),
+    hasHttps: placesPorts ? template.includes('{httpsPort}') : features.httpsPort,
   };
 }
 
 /**
- * Does `<cmd> serve --help` mention --workers? Bounded to 15 s; false on any failure. Runs as
- * its own process group, so a command that forks is stopped as a whole.
+ * The flags `<cmd> serve --help` mentions (--workers, --https-port, --default-ssl-certificate).
+ * Bounded to 15 s; none on any failure. Runs as its own process group, so a command that forks
+ * is stopped as a whole. A template that places the ports itself gets nothing appended.
+ * `scratchDir` (the run's temporary directory) holds the help text while it is read.
  */
-export async function supportsWorkersFlag(template: string, tree: string): Promise<boolean> {
-  if (template.includes('{httpPort}')) return false;
-  const values: Placeholders = { tree, manifests: '', httpPort: 0, adminPort: 0, backendPort: 0 };
+export async function serveFeatures(template: string, tree: string, scratchDir: string): Promise<ServeFeatures> {
+  const none: ServeFeatures = { workers: false, httpsPort: false, defaultSslCertificate: false };
+  if (template.includes('{httpPort}')) return none;
+  const values: Placeholders = { tree, manifests: '', httpPort: 0, httpsPort: 0, adminPort: 0, backendPort: 0 };
   const words = templateWords(template).map((word) => substitute(word, values));
-  const proc = new Proc('help', words[0]!, [...words.slice(1), 'serve', '--help'], { cwd: tree });
-  const timer = setTimeout(() => void proc.stop(500), 15_000);
-  await proc.exited;
-  clearTimeout(timer);
-  await proc.stop(500); // anything it left behind in its group
-  return /--workers\b/.test(`${proc.stdoutTail()}${proc.stderrTail()}`);
+  // stdout to a file, not the 8 KiB output tail: the whole help text, however long it grows.
+  const dir = mkdtempSync(join(scratchDir, 'help-'));
+  try {
+    const file = join(dir, 'help.txt');
+    const fd = openSync(file, 'w');
+    let proc: Proc;
+    try {
+      proc = new Proc('help', words[0]!, [...words.slice(1), 'serve', '--help'], { cwd: tree, stdoutFd: fd });
+    } finally {
+      closeSync(fd);
+    }
+    const timer = setTimeout(() => void proc.stop(500), 15_000);
+    await proc.exited;
+    clearTimeout(timer);
+    await proc.stop(500); // anything it left behind in its group
+    const help = `${readFileSync(file, 'utf8')}${proc.stderrTail()}`;
+    return {
+      workers: /--workers\b/.test(help),
+      httpsPort: /--https-port\b/.test(help),
+      defaultSslCertificate: /--default-ssl-certificate\b/.test(help),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ---- git ------------------------------------------------------------------------------------

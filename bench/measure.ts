@@ -1,5 +1,6 @@
 // Scenarios, contenders and one measurement: fresh start, verify, warm up, measure, stop.
 
+import { runHandshakes, type HandshakeResult } from './handshakes.ts';
 import { LARGE_PATH, LARGE_SIZE, SMALL_BODY } from './nginx.ts';
 import {
   busyFraction,
@@ -14,27 +15,51 @@ import {
   type CoreTimes,
   type Proc,
 } from './processes.ts';
+import { TLS_HOST, verifyTls, type BenchTls, type TlsCheck } from './tls.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
 
-export type ScenarioId = 'a' | 'b' | 'c';
+export type ScenarioId = 'a' | 'b' | 'c' | 'e' | 'f';
 
 export interface Scenario {
   id: ScenarioId;
   title: string;
   path: string;
+  /** wrk connections, or concurrent s_time clients for 'handshakes'. */
   connections: number;
-  unit: 'req/s' | 'MiB/s';
+  unit: 'req/s' | 'MiB/s' | 'handshakes/s';
+  /** Served over the HTTPS listener (with the run's bench.local certificate). */
+  tls: boolean;
+  /** 'wrk': keep-alive connections. 'handshakes': a new TLS connection (full handshake) per request. */
+  load: 'wrk' | 'handshakes';
 }
 
 export const SCENARIOS: Record<ScenarioId, Scenario> = {
-  a: { id: 'a', title: '100 B, 50 conns', path: '/', connections: 50, unit: 'req/s' },
-  b: { id: 'b', title: '100 B, 500 conns', path: '/', connections: 500, unit: 'req/s' },
-  c: { id: 'c', title: '1 MiB, 10 conns', path: LARGE_PATH, connections: 10, unit: 'MiB/s' },
+  a: { id: 'a', title: '100 B, 50 conns', path: '/', connections: 50, unit: 'req/s', tls: false, load: 'wrk' },
+  b: { id: 'b', title: '100 B, 500 conns', path: '/', connections: 500, unit: 'req/s', tls: false, load: 'wrk' },
+  c: { id: 'c', title: '1 MiB, 10 conns', path: LARGE_PATH, connections: 10, unit: 'MiB/s', tls: false, load: 'wrk' },
+  e: { id: 'e', title: 'HTTPS keep-alive, 100 B, 50 conns', path: '/', connections: 50, unit: 'req/s', tls: true, load: 'wrk' },
+  f: {
+    id: 'f',
+    title: 'new TLS 1.3 connection per request, 16 clients',
+    path: '/',
+    connections: 16,
+    unit: 'handshakes/s',
+    tls: true,
+    load: 'handshakes',
+  },
 };
 
 export interface Instance {
   proc: Proc;
+  /** Plain HTTP listener (verified before every measurement). */
   port: number;
+  /** HTTPS listener, for TLS scenarios. */
+  httpsPort?: number;
+}
+
+export interface Failure {
+  message: string;
+  tail: string;
 }
 
 export interface Contender {
@@ -43,10 +68,15 @@ export interface Contender {
   describe: string;
   /** Scenarios this contender takes part in; undefined means all. */
   only?: readonly ScenarioId[];
-  /** Start a fresh instance and wait until it is ready; throws (StartError) otherwise. */
-  start(): Promise<Instance>;
+  /**
+   * Start a fresh instance for `scenario` and wait until it is ready (for TLS scenarios, the HTTPS
+   * port too); throws (StartError) otherwise.
+   */
+  start(scenario: Scenario): Promise<Instance>;
   /** Set after the first failed start or verification; the contender is skipped afterwards. */
-  failure?: { message: string; tail: string };
+  failure?: Failure;
+  /** The same for the HTTPS side: set by a failure in a TLS scenario; TLS scenarios are skipped afterwards. */
+  httpsFailure?: Failure;
 }
 
 export interface Measurement {
@@ -56,13 +86,17 @@ export interface Measurement {
   ok: boolean;
   error?: string;
   tail?: string;
-  /** req/s or MiB/s, per the scenario's unit. */
+  /** req/s, MiB/s or handshakes/s, per the scenario's unit. */
   value?: number;
   wrk?: WrkResult;
+  /** Scenario f: the s_time clients' totals. */
+  handshakes?: HandshakeResult;
+  /** TLS scenarios: what the check before the load negotiated. */
+  tls?: TlsCheck;
   rssIdleKiB?: number;
   pssIdleKiB?: number;
   rssPeakKiB?: number;
-  /** CPU time of the contender's process tree per request, microseconds. */
+  /** CPU time of the contender's process tree per request (per handshake in f), microseconds. */
   cpuUsPerRequest?: number;
   /** CPU time of the contender's tree over wall time (1.0 = one core). */
   proxyCpu?: number;
@@ -74,7 +108,13 @@ export interface Measurement {
   warnings: Warning[];
 }
 
-export type WarningKind = 'load-core-saturated' | 'background-load' | 'socket-errors' | 'non-2xx';
+export type WarningKind =
+  | 'load-core-saturated'
+  | 'background-load'
+  | 'socket-errors'
+  | 'non-2xx'
+  | 'resumed-sessions'
+  | 'response-size';
 
 export interface Warning {
   kind: WarningKind;
@@ -84,20 +124,29 @@ export interface Warning {
 
 export const WARNING_TEXT: Record<WarningKind, string> = {
   'load-core-saturated':
-    'load core (CPU 0: wrk + backend) at 95% or more: the figure may be capped by the load side, not the proxy (read it as a lower bound)',
+    'load core (CPU 0: load generator + backend) at 95% or more: the figure may be capped by the load side, not the proxy (read it as a lower bound)',
   'background-load':
     'CPU 0 or 1 still more than 10% busy after waiting 5 s with our processes idle: another workload shares this machine, figures are noisy',
   'socket-errors': 'wrk socket errors (timeouts are requests slower than 2 s)',
   'non-2xx': 'non-2xx/3xx responses under load',
+  'resumed-sessions': 'openssl s_time reported resumed sessions: (f) is meant to count full handshakes only',
+  'response-size':
+    'openssl s_time read a different number of bytes per connection than the verified 200 response has: some answers under load were not that response',
 };
 
 export interface MeasureOptions {
   wrkBin: string;
+  /** For scenario f (openssl s_time). */
+  opensslBin?: string;
   durationSec: number;
   warmupSec: number;
   loadCpu: number;
   proxyCpu: number;
   largeBody: Buffer;
+  /** The run's certificate and wrk script, for TLS scenarios. */
+  tls?: BenchTls;
+  /** Where s_time output goes. */
+  scratchDir: string;
 }
 
 function describeBody(body: Buffer): string {
@@ -149,6 +198,7 @@ async function waitForQuietCores(loadCpu: number, proxyCpu: number): Promise<{ l
 interface Sample {
   at: number;
   proxyCpuSec: number;
+  /** CPU time of the load generator (wrk, or all s_time clients). */
   wrkCpuSec: number;
   rssKiB: number;
   loadCore: CoreTimes | undefined;
@@ -162,14 +212,20 @@ export async function measureOnce(
   options: MeasureOptions,
 ): Promise<Measurement> {
   const result: Measurement = { round, scenario: scenario.id, contender: contender.id, ok: false, warnings: [] };
+  // In a TLS scenario, what fails is taken to be the HTTPS side: only TLS scenarios are skipped
+  // afterwards (a contender that cannot start at all fails the plain scenarios on its own).
+  const fail = (message: string, tail: string): Measurement => {
+    result.error = message;
+    result.tail = tail;
+    if (scenario.tls) contender.httpsFailure = { message, tail };
+    else contender.failure = { message, tail };
+    return result;
+  };
   let instance: Instance;
   try {
-    instance = await contender.start();
+    instance = await contender.start(scenario);
   } catch (error) {
-    result.error = (error as Error).message;
-    result.tail = error instanceof StartError ? error.tail : '';
-    contender.failure = { message: result.error, tail: result.tail };
-    return result;
+    return fail((error as Error).message, error instanceof StartError ? error.tail : '');
   }
   const { proc, port } = instance;
   try {
@@ -178,44 +234,80 @@ export async function measureOnce(
     } catch (error) {
       result.error = (error as Error).message;
       result.tail = proc.outputTail();
-      contender.failure = { message: result.error, tail: result.tail };
+      contender.failure = { message: result.error, tail: result.tail }; // plain HTTP broken: skip every scenario
       return result;
+    }
+    if (scenario.tls) {
+      try {
+        if (options.tls === undefined) throw new Error('no TLS material for a TLS scenario');
+        if (instance.httpsPort === undefined) throw new Error('no HTTPS listener');
+        result.tls = await verifyTls(instance.httpsPort, options.tls, scenario.load === 'wrk');
+      } catch (error) {
+        return fail((error as Error).message, proc.outputTail());
+      }
     }
     result.backgroundBusy = await waitForQuietCores(options.loadCpu, options.proxyCpu);
     const idleTree = processTree(proc.pid);
     result.rssIdleKiB = rssKiB(idleTree);
     result.pssIdleKiB = pssKiB(idleTree) || undefined;
 
-    const url = `http://127.0.0.1:${port}${scenario.path}`;
-    const wrkBase = { bin: options.wrkBin, url, connections: scenario.connections, cpus: String(options.loadCpu) };
-    if (options.warmupSec > 0) await runWrk({ ...wrkBase, durationSec: options.warmupSec, latency: false });
-
     const samples: Sample[] = [];
-    const wrk = await runWrk({
-      ...wrkBase,
-      durationSec: options.durationSec,
-      latency: true,
-      onSample: (wrkPid) => {
-        const tree = processTree(proc.pid);
-        samples.push({
-          at: performance.now(),
-          proxyCpuSec: cpuSeconds(tree),
-          wrkCpuSec: cpuSeconds([wrkPid]),
-          rssKiB: rssKiB(tree),
-          loadCore: coreTimes(options.loadCpu),
-          proxyCore: coreTimes(options.proxyCpu),
-        });
-      },
-    });
+    const sample = (loadPids: readonly number[]): void => {
+      const tree = processTree(proc.pid);
+      samples.push({
+        at: performance.now(),
+        proxyCpuSec: cpuSeconds(tree),
+        wrkCpuSec: cpuSeconds(loadPids),
+        rssKiB: rssKiB(tree),
+        loadCore: coreTimes(options.loadCpu),
+        proxyCore: coreTimes(options.proxyCpu),
+      });
+    };
+    let served: number;
+    if (scenario.load === 'wrk') {
+      const url = scenario.tls
+        ? `https://${TLS_HOST}:${instance.httpsPort}${scenario.path}` // SNI + Host bench.local; the script connects to 127.0.0.1
+        : `http://127.0.0.1:${port}${scenario.path}`;
+      const wrkBase = {
+        bin: options.wrkBin,
+        url,
+        connections: scenario.connections,
+        cpus: String(options.loadCpu),
+        script: scenario.tls ? options.tls?.wrkScript : undefined,
+      };
+      if (options.warmupSec > 0) await runWrk({ ...wrkBase, durationSec: options.warmupSec, latency: false });
+      const wrk = await runWrk({
+        ...wrkBase,
+        durationSec: options.durationSec,
+        latency: true,
+        onSample: (wrkPid) => sample([wrkPid]),
+      });
+      result.wrk = wrk;
+      result.value = scenario.unit === 'MiB/s' ? wrk.bytesPerSec / 2 ** 20 : wrk.requestsPerSec;
+      served = wrk.requests;
+    } else {
+      if (options.opensslBin === undefined) throw new Error('openssl not available for scenario f');
+      const base = {
+        opensslBin: options.opensslBin,
+        port: instance.httpsPort!,
+        host: TLS_HOST,
+        clients: scenario.connections,
+        outDir: options.scratchDir,
+        cpus: String(options.loadCpu),
+      };
+      if (options.warmupSec > 0) await runHandshakes({ ...base, durationSec: options.warmupSec });
+      const handshakes = await runHandshakes({ ...base, durationSec: options.durationSec, onSample: sample });
+      result.handshakes = handshakes;
+      result.value = handshakes.perSec;
+      served = handshakes.connections;
+    }
     if (!proc.running) {
       result.error = `${contender.id} ${proc.describeExit()} during the load`;
       result.tail = proc.outputTail();
       return result;
     }
-    result.wrk = wrk;
-    result.value = scenario.unit === 'req/s' ? wrk.requestsPerSec : wrk.bytesPerSec / 2 ** 20;
-    if (wrk.requests === 0) {
-      result.error = 'wrk completed no request';
+    if (served === 0) {
+      result.error = scenario.load === 'wrk' ? 'wrk completed no request' : 'openssl s_time completed no connection';
       return result;
     }
     result.ok = true;
@@ -227,7 +319,7 @@ export async function measureOnce(
       const wall = (last.at - first.at) / 1000;
       result.proxyCpu = (last.proxyCpuSec - first.proxyCpuSec) / wall;
       result.wrkCpu = (last.wrkCpuSec - first.wrkCpuSec) / wall;
-      result.cpuUsPerRequest = (result.proxyCpu / wrk.requestsPerSec) * 1e6;
+      if (result.value > 0 && scenario.unit !== 'MiB/s') result.cpuUsPerRequest = (result.proxyCpu / result.value) * 1e6;
       result.loadCoreBusy = busyFraction(first.loadCore, last.loadCore);
       result.proxyCoreBusy = busyFraction(first.proxyCore, last.proxyCore);
     }
@@ -240,11 +332,22 @@ export async function measureOnce(
       const detail = `CPU 0 ${percent(background.load ?? 0)}, CPU 1 ${percent(background.proxy ?? 0)}`;
       result.warnings.push({ kind: 'background-load', detail });
     }
-    const errors = Object.entries(wrk.socketErrors).filter(([, count]) => count > 0);
-    if (errors.length > 0) {
-      result.warnings.push({ kind: 'socket-errors', detail: errors.map(([name, count]) => `${name} ${count}`).join(', ') });
+    if (result.wrk !== undefined) {
+      const errors = Object.entries(result.wrk.socketErrors).filter(([, count]) => count > 0);
+      if (errors.length > 0) {
+        result.warnings.push({ kind: 'socket-errors', detail: errors.map(([name, count]) => `${name} ${count}`).join(', ') });
+      }
+      if (result.wrk.non2xx > 0) result.warnings.push({ kind: 'non-2xx', detail: String(result.wrk.non2xx) });
     }
-    if (wrk.non2xx > 0) result.warnings.push({ kind: 'non-2xx', detail: String(wrk.non2xx) });
+    const hs = result.handshakes;
+    if (hs !== undefined) {
+      if (hs.resumed > 0) result.warnings.push({ kind: 'resumed-sessions', detail: `${hs.resumed} of ${hs.connections}` });
+      const want = result.tls?.responseBytes;
+      // s_time divides with integers; Date is fixed-width, so one response size is expected.
+      if (want !== undefined && hs.bytesPerConnection !== undefined && Math.abs(hs.bytesPerConnection - want) > 1) {
+        result.warnings.push({ kind: 'response-size', detail: `${hs.bytesPerConnection} bytes, want ${want}` });
+      }
+    }
     return result;
   } catch (error) {
     result.ok = false;

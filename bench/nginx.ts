@@ -53,18 +53,27 @@ ${httpCommon(prefix)}  sendfile on;
 `;
 }
 
-/** Reverse proxy with a keep-alive upstream pool and the forwarded headers Archway adds. */
-export function proxyConfig(prefix: string, port: number, upstreamPort: number, buffering: boolean): string {
-  return `${common(prefix)}http {
-${httpCommon(prefix)}  upstream backend {
-    server 127.0.0.1:${upstreamPort};
-    keepalive 1024;
-    keepalive_requests 1000000;
-    keepalive_timeout 60s;
-  }
-  server {
-    listen 127.0.0.1:${port} backlog=4096;
-    location / {
+/**
+ * Mozilla "intermediate" TLS 1.2 suites (TLS 1.3 suites: OpenSSL's defaults), the profile
+ * Archway serves (issue 5 item 7). Spelled out here rather than imported from src/: the reference
+ * side keeps the published profile even if Archway's ever drifts.
+ */
+export const MOZILLA_INTERMEDIATE_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  'DHE-RSA-AES128-GCM-SHA256', 'DHE-RSA-AES256-GCM-SHA384', 'DHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** The HTTPS server of the TLS scenarios: its port, the run's certificate and its SNI name. */
+export interface NginxTls {
+  port: number;
+  certFile: string;
+  keyFile: string;
+  serverName: string;
+}
+
+function proxyLocation(buffering: boolean): string {
+  return `    location / {
       proxy_pass http://backend;
       proxy_http_version 1.1;
       proxy_buffering ${buffering ? 'on' : 'off'};
@@ -76,8 +85,46 @@ ${httpCommon(prefix)}  upstream backend {
       proxy_set_header X-Forwarded-Host $host;
       proxy_set_header X-Forwarded-Port $server_port;
     }
-  }
+`;
 }
+
+/**
+ * Reverse proxy with a keep-alive upstream pool and the forwarded headers Archway adds. With
+ * `tls`, a second server listens with `ssl` (HTTP/1.1 only: no http2 on the listen line) with the
+ * run's certificate; being the only TLS server it is also the default one, so clients without
+ * SNI get the same certificate. TLS settings as Archway's: TLS 1.2 and 1.3, Mozilla intermediate
+ * suites, client's cipher preference, X25519/P-256/P-384, a shared session cache (tickets: nginx's
+ * default, on, as Archway issues them too), and the Strict-Transport-Security header Archway adds
+ * to HTTPS responses by default.
+ */
+export function proxyConfig(prefix: string, port: number, upstreamPort: number, buffering: boolean, tls?: NginxTls): string {
+  const tlsServer = tls === undefined
+    ? ''
+    : `  server {
+    listen 127.0.0.1:${tls.port} ssl backlog=4096;
+    server_name ${tls.serverName};
+    ssl_certificate ${tls.certFile};
+    ssl_certificate_key ${tls.keyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ${MOZILLA_INTERMEDIATE_CIPHERS};
+    ssl_prefer_server_ciphers off;
+    ssl_ecdh_curve X25519:prime256v1:secp384r1;
+    ssl_session_cache shared:SSL:10m;
+    ssl_session_timeout 1d;
+    add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;
+${proxyLocation(buffering)}  }
+`;
+  return `${common(prefix)}http {
+${httpCommon(prefix)}  upstream backend {
+    server 127.0.0.1:${upstreamPort};
+    keepalive 1024;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+  }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+${proxyLocation(buffering)}  }
+${tlsServer}}
 `;
 }
 

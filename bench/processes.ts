@@ -20,6 +20,8 @@ export interface StartOptions {
   cpus?: string;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** A file descriptor (opened by the caller) for stdout instead of a pipe; stdoutTail() is then ''. */
+  stdoutFd?: number;
 }
 
 class Tail {
@@ -60,10 +62,10 @@ export class Proc {
     this.child = spawn(file, argv, {
       cwd: options.cwd,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', options.stdoutFd ?? 'pipe', 'pipe'],
       detached: true,
     });
-    this.child.stdout!.on('data', (chunk: Buffer) => this.out.push(chunk));
+    this.child.stdout?.on('data', (chunk: Buffer) => this.out.push(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => this.err.push(chunk));
     this.exited = new Promise<ExitInfo>((resolve) => {
       this.child.on('error', (error) => {

@@ -1,6 +1,7 @@
 // Turning measurements into medians, paired per-round ratios and Markdown tables.
 
 import { SCENARIOS, WARNING_TEXT, type Contender, type Measurement, type ScenarioId, type WarningKind } from './measure.ts';
+import { TLS_HOST, TLS_SECRET } from './tls.ts';
 
 export interface RatioStat {
   median: number;
@@ -70,7 +71,7 @@ function group(n: number): string {
 
 export function formatValue(value: number | undefined, unit: string): string {
   if (value === undefined) return '—';
-  if (unit === 'req/s') return value >= 10_000 ? `${(value / 1000).toFixed(1)}k` : group(value);
+  if (unit === 'req/s' || unit === 'handshakes/s') return value >= 10_000 ? `${(value / 1000).toFixed(1)}k` : group(value);
   if (unit === 'MiB' || unit === 'µs') return value.toFixed(1);
   return group(value);
 }
@@ -94,6 +95,80 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
 }
 
 // ---- the report -----------------------------------------------------------------------------
+
+/** For (f): measured CPU per new connection of the s_time clients and of each proxy. */
+function clientCost(ms: readonly Measurement[], A: string, N: string): string {
+  const client = median(
+    ms
+      .filter((m) => m.ok && m.scenario === 'f' && m.wrkCpu !== undefined && (m.value ?? 0) > 0)
+      .map((m) => (m.wrkCpu! / m.value!) * 1e6),
+  );
+  if (client === undefined) return '';
+  const proxy = (id: string): string => `${id} ${formatValue(medianOf(ms, id, ['f'], (m) => m.cpuUsPerRequest), 'µs')}`;
+  return ` (measured here, µs: clients ${formatValue(client, 'µs')}; ${proxy(A)}, ${proxy(N)})`;
+}
+
+/** For (f): rounds in which both contenders were capped by the load core, and what to read instead. */
+function loadBound(ms: readonly Measurement[], A: string, N: string): string {
+  const saturated = (m: Measurement | undefined): boolean =>
+    m !== undefined && m.ok && m.warnings.some((w) => w.kind === 'load-core-saturated');
+  const rounds = [...new Set(ms.filter((m) => m.scenario === 'f').map((m) => m.round))];
+  const find = (id: string, round: number): Measurement | undefined =>
+    ms.find((m) => m.scenario === 'f' && m.contender === id && m.round === round);
+  const paired = rounds.filter((r) => find(A, r)?.ok && find(N, r)?.ok);
+  const both = paired.filter((r) => saturated(find(A, r)) && saturated(find(N, r)));
+  if (both.length === 0) return '';
+  const cpu = pairedRatio(ms, A, N, ['f'], (m) => m.cpuUsPerRequest);
+  return (
+    ` **In ${both.length} of ${paired.length} round(s) both were load-bound** (load core at 95% or more): the rate ratio then ` +
+    `says little; compare CPU per new connection instead (${A} / ${N}: ${cpu === undefined ? '—' : formatRatio(cpu)}).`
+  );
+}
+
+/** How the TLS rows were measured, what was negotiated, and the issue 5 target for (e). */
+function tlsNotes(input: ReportInput): string[] {
+  const { measurements: ms, archway: A, nginx: N } = input;
+  const negotiated = (s: ScenarioId): string => {
+    const seen = new Map<string, Set<string>>();
+    for (const m of ms) {
+      if (m.scenario !== s || m.tls === undefined) continue;
+      const set = seen.get(m.contender) ?? new Set<string>();
+      set.add(`${m.tls.protocol} ${m.tls.cipher}`);
+      seen.set(m.contender, set);
+    }
+    return [...seen].map(([id, set]) => `${id} ${[...set].join(', ')}`).join('; ') || 'nothing verified';
+  };
+  const notes: string[] = [];
+  if (input.scenarios.includes('e')) {
+    const ratio = pairedRatio(ms, A, N, ['e'], (m) => m.value);
+    const verdict = ratio === undefined ? 'no ratio' : `${ratio.median.toFixed(2)}, ${ratio.median >= 0.6 ? 'met' : 'NOT met'}`;
+    notes.push(
+      `- (e) HTTPS keep-alive: \`wrk -t1 -c${SCENARIOS.e.connections}\` to \`https://${TLS_HOST}:PORT/\`, HTTP/1.1 (wrk sends no ALPN), ` +
+        `SNI and Host ${TLS_HOST}: a wrk Lua script overrides \`wrk.resolve\` to connect to 127.0.0.1 (no /etc/hosts change). ` +
+        'Both proxies serve the same ECDSA P-256 certificate generated for this run, TLS 1.2-1.3, Mozilla intermediate suites. ' +
+        `Negotiated by a default client before each measurement: ${negotiated('e')}. ` +
+        `Target (issue 5): ${A} at least 0.6x ${N}: ${verdict}.`,
+    );
+  }
+  if (input.scenarios.includes('f')) {
+    const total = ms.reduce((n, m) => n + (m.scenario === 'f' ? (m.handshakes?.connections ?? 0) : 0), 0);
+    const resumed = ms.reduce((n, m) => n + (m.scenario === 'f' ? (m.handshakes?.resumed ?? 0) : 0), 0);
+    notes.push(
+      `- (f) new TLS connections: ${SCENARIOS.f.connections} concurrent \`openssl s_time -new -tls1_3\` clients, each in a loop: ` +
+        'connect, full TLS 1.3 handshake (s_time never offers a session; wrk was not used because it resumes about half of its reconnections), ' +
+        `\`GET / HTTP/1.1\` with Host ${TLS_HOST} and \`Connection: close\` (written through s_time's -www argument), ` +
+        `read until the proxy closes (${total} connections, ${resumed} resumed). ` +
+        `No SNI (s_time sends none): both serve their default certificate, set to the same ${TLS_HOST} certificate ` +
+        `(nginx: its only TLS server; Archway: \`--default-ssl-certificate ${TLS_SECRET.namespace}/${TLS_SECRET.name}\`). ` +
+        `Negotiated by a default client: ${negotiated('f')}. ` +
+        'Rate = sum over clients of connections / client wall time; latency = mean time per connection. ' +
+        'A client spends at least as much CPU per new connection as a server' +
+        `${clientCost(ms, A, N)}, so one load core may saturate before the proxy does.` +
+        loadBound(ms, A, N),
+    );
+  }
+  return notes;
+}
 
 export interface ReportInput {
   title: string;
@@ -120,8 +195,12 @@ export function renderReport(input: ReportInput, withDetails: boolean): string {
   const header = ['Scenario', A, N, `${A} / ${N}`, `${A} p50 / p99 ms`, `${N} p50 / p99 ms`];
   if (ran(R)) header.push(R, `${A} / ${R}`);
   const rows: string[][] = [];
+  const meanMs: Getter = (m) => m.handshakes?.meanMs;
+  // Scenario f has no percentiles (s_time measures none): the mean time per connection instead.
   const latency = (id: string, s: readonly ScenarioId[]): string =>
-    `${formatMs(medianOf(ms, id, s, p50))} / ${formatMs(medianOf(ms, id, s, p99))}`;
+    s.every((x) => SCENARIOS[x].load === 'handshakes')
+      ? `mean ${formatMs(medianOf(ms, id, s, meanMs))}`
+      : `${formatMs(medianOf(ms, id, s, p50))} / ${formatMs(medianOf(ms, id, s, p99))}`;
   const addRow = (label: string, s: ScenarioId, reference: string): void => {
     const unit = SCENARIOS[s].unit;
     const row = [
@@ -163,28 +242,33 @@ export function renderReport(input: ReportInput, withDetails: boolean): string {
   for (const s of input.scenarios) {
     addResource(`(d) RSS peak under (${s}) ${SCENARIOS[s].title}, sum of VmRSS (MiB)`, [s], (m) => mib(m.rssPeakKiB), 'MiB');
   }
-  for (const s of input.scenarios.filter((id) => SCENARIOS[id].unit === 'req/s')) {
-    addResource(`CPU per request, (${s}) (µs)`, [s], (m) => m.cpuUsPerRequest, 'µs');
+  for (const s of input.scenarios.filter((id) => SCENARIOS[id].unit !== 'MiB/s')) {
+    const per = SCENARIOS[s].unit === 'handshakes/s' ? 'new connection (handshake + request)' : 'request';
+    addResource(`CPU per ${per}, (${s}) (µs)`, [s], (m) => m.cpuUsPerRequest, 'µs');
   }
   out.push('### Resources', '', table(resHeader, resRows), '');
 
   // Failures and warnings.
   const failed = input.contenders.filter((c) => c.failure !== undefined);
-  const otherErrors = ms.filter((m) => !m.ok && !failed.some((c) => c.id === m.contender));
-  if (failed.length > 0 || otherErrors.length > 0) {
+  const httpsFailed = input.contenders.filter((c) => c.httpsFailure !== undefined);
+  const skippedBy = (m: Measurement): boolean =>
+    failed.some((c) => c.id === m.contender) || (SCENARIOS[m.scenario].tls && httpsFailed.some((c) => c.id === m.contender));
+  const otherErrors = ms.filter((m) => !m.ok && !skippedBy(m));
+  if (failed.length > 0 || httpsFailed.length > 0 || otherErrors.length > 0) {
     out.push('### Failures', '');
-    for (const c of failed) {
-      out.push(`- **${c.id}** did not start or serve correctly: ${c.failure!.message}`);
+    const failure = (c: Contender, what: string, f: { message: string; tail: string }): void => {
+      out.push(`- **${c.id}** ${what}: ${f.message}`);
       out.push(`  - command: \`${c.describe}\``);
-      if (c.failure!.tail.trim() !== '') {
-        out.push('', '  ```', ...c.failure!.tail.split('\n').map((l) => `  ${l}`), '  ```', '');
-      }
-    }
+      if (f.tail.trim() !== '') out.push('', '  ```', ...f.tail.split('\n').map((l) => `  ${l}`), '  ```', '');
+    };
+    for (const c of failed) failure(c, 'did not start or serve correctly', c.failure!);
+    for (const c of httpsFailed) failure(c, 'did not serve HTTPS correctly (TLS scenarios skipped)', c.httpsFailure!);
     for (const m of otherErrors) out.push(`- round ${m.round}, (${m.scenario}) ${m.contender}: ${m.error}`);
     out.push('');
   }
   out.push('### Notes', '');
   out.push('- wrk is closed-loop: p99 at saturation under-estimates the tail a real client population would see.');
+  out.push(...tlsNotes(input));
   for (const kind of Object.keys(WARNING_TEXT) as WarningKind[]) {
     const hits = ms.flatMap((m) =>
       m.warnings.filter((w) => w.kind === kind).map((w) => `r${m.round} (${m.scenario}) ${m.contender} ${w.detail}`),
@@ -201,7 +285,9 @@ export function renderReport(input: ReportInput, withDetails: boolean): string {
       m.scenario,
       m.contender,
       m.ok ? formatValue(m.value, SCENARIOS[m.scenario].unit) : `failed: ${m.error ?? ''}`,
-      `${formatMs(m.wrk?.latencyMs.p50)} / ${formatMs(m.wrk?.latencyMs.p99)}`,
+      m.handshakes !== undefined
+        ? `mean ${formatMs(m.handshakes.meanMs)}`
+        : `${formatMs(m.wrk?.latencyMs.p50)} / ${formatMs(m.wrk?.latencyMs.p99)}`,
       pct(m.proxyCpu),
       pct(m.proxyCoreBusy),
       pct(m.loadCoreBusy),
@@ -210,7 +296,18 @@ export function renderReport(input: ReportInput, withDetails: boolean): string {
     ]);
     out.push(
       table(
-        ['Round', 'Scenario', 'Contender', 'Value', 'p50 / p99 ms', 'proxy CPU', 'proxy core busy', 'load core busy', 'wrk CPU', 'idle-time busy CPU 0 / 1'],
+        [
+          'Round',
+          'Scenario',
+          'Contender',
+          'Value',
+          'p50 / p99 ms',
+          'proxy CPU',
+          'proxy core busy',
+          'load core busy',
+          'load generator CPU',
+          'idle-time busy CPU 0 / 1',
+        ],
         detailRows,
       ),
       '',

@@ -22,28 +22,41 @@ import {
   type Worktree,
 } from './archway.ts';
 import { archwayContender, nginxContender, type ContenderContext } from './contenders.ts';
-import { measureOnce, SCENARIOS, type Contender, type Measurement, type ScenarioId } from './measure.ts';
+import {
+  measureOnce,
+  SCENARIOS,
+  type Contender,
+  type Measurement,
+  type MeasureOptions,
+  type ScenarioId,
+} from './measure.ts';
 import { backendConfig, LARGE_PATH, LARGE_SIZE, SMALL_BODY, startNginx } from './nginx.ts';
 import { freePort, httpGet, killAllSync, stopAll } from './processes.ts';
 import { formatValue, renderReport } from './report.ts';
+import { createBenchTls, TLS_HOST, TLS_SECRET } from './tls.ts';
 import { ensureTools } from './tools.ts';
 
 const USAGE = `Benchmark Archway against nginx as reverse proxy (see docs/BENCHMARKING.md).
 
 usage: npm run bench -- [options]      (or: node bench/run.ts [options])
 
-  --quick             1 round, 2 s measurements, 1 s warm-up, scenarios a,c (about a minute)
+  --quick             1 round, 2 s measurements, 1 s warm-up, scenarios a,c,e,f (about 1-2 min)
   --rounds N          rounds of alternating contenders (default 3)
-  --duration S        seconds of each measured wrk run (default 8)
+  --duration S        seconds of each measured run (default 8)
   --warmup S          seconds of warm-up before each measurement (default 3)
-  --scenarios LIST    comma-separated subset of a,b,c (default a,b,c)
+  --scenarios LIST    comma-separated subset of a,b,c,e,f (default a,b,c,e,f)
                         a: 100 B body, 50 connections     b: 100 B body, 500 connections
                         c: 1 MiB body, 10 connections     (d: memory, measured alongside)
+                        e: HTTPS keep-alive, 100 B body, 50 connections (wrk over TLS, SNI)
+                        f: a new TLS 1.3 connection (full handshake) per request, 16 clients
+                           (openssl s_time -new)
   --archway-cmd CMD   command to start Archway instead of "${DEFAULT_ARCHWAY_CMD}"; runs in the
                       tree under test; "node" means this Node. Unless CMD contains {httpPort},
                       "serve --manifests M --http-port P --admin-port A --bind 127.0.0.1
-                      --admin-bind 127.0.0.1 [--workers 1]" is appended. Placeholders: {tree}
-                      {manifests} {httpPort} {adminPort} {backendPort}. Example (harness test):
+                      --admin-bind 127.0.0.1" is appended, then "--https-port H",
+                      "--default-ssl-certificate bench/bench-tls" and "--workers 1" where
+                      "serve --help" offers them. Placeholders: {tree} {manifests} {httpPort}
+                      {httpsPort} {adminPort} {backendPort}. Example (harness test):
                       --archway-cmd "node bench/standin-proxy.ts"
   --against REV       also benchmark Archway at git revision REV (a temporary worktree)
   --no-unbuffered     skip nginx with proxy_buffering off on scenario c
@@ -92,10 +105,10 @@ function parseOptions(argv: readonly string[]): Options | undefined {
   });
   if (values.help) return undefined;
   const quick = values.quick;
-  const scenarioText = values.scenarios ?? (quick ? 'a,c' : 'a,b,c');
+  const scenarioText = values.scenarios ?? (quick ? 'a,c,e,f' : 'a,b,c,e,f');
   const scenarios = scenarioText.split(',').map((s) => s.trim()).filter((s) => s !== '');
   for (const s of scenarios) {
-    if (!(s in SCENARIOS)) throw new Error(`--scenarios: unknown scenario ${JSON.stringify(s)} (a, b, c)`);
+    if (!(s in SCENARIOS)) throw new Error(`--scenarios: unknown scenario ${JSON.stringify(s)} (a, b, c, e, f)`);
   }
   if (scenarios.length === 0) throw new Error('--scenarios: empty');
   const warmupText = values.warmup;
@@ -156,10 +169,15 @@ function progressLine(m: Measurement, total: number, index: number): string {
   const unit = SCENARIOS[m.scenario].unit;
   const pct = (x: number | undefined): string => (x === undefined ? '?' : `${Math.round(x * 100)}%`);
   const lat = m.wrk?.latencyMs;
+  const hs = m.handshakes;
+  const latency = hs !== undefined
+    ? `mean ${hs.meanMs.toFixed(2)} ms, ${hs.connections} connections (${hs.resumed} resumed)`
+    : `p50 ${lat?.p50 ?? '?'} ms, p99 ${lat?.p99 ?? '?'} ms`;
   return (
-    `${head} ${formatValue(m.value, unit)} ${unit}, p50 ${lat?.p50 ?? '?'} ms, p99 ${lat?.p99 ?? '?'} ms, ` +
+    `${head} ${formatValue(m.value, unit)} ${unit}, ${latency}, ` +
     `proxy CPU ${pct(m.proxyCpu)}, load core ${pct(m.loadCoreBusy)}` +
-    (m.cpuUsPerRequest !== undefined && unit === 'req/s' ? `, ${m.cpuUsPerRequest.toFixed(1)} µs/req` : '') +
+    (m.cpuUsPerRequest !== undefined ? `, ${m.cpuUsPerRequest.toFixed(1)} µs/${hs !== undefined ? 'connection' : 'req'}` : '') +
+    (m.tls !== undefined ? `, ${m.tls.protocol}` : '') +
     (m.warnings.length > 0 ? `  [${m.warnings.map((w) => `${w.kind}: ${w.detail}`).join('; ')}]` : '')
   );
 }
@@ -190,7 +208,7 @@ async function main(): Promise<number> {
 
   const benchDir = dirname(fileURLToPath(import.meta.url));
   const repo = repoRoot(benchDir);
-  const tools = ensureTools();
+  const tools = ensureTools(options.scenarios.includes('f'));
   const startedAt = new Date();
   const archwayGit = gitInfo(repo); // now: other commits may land while we measure
 
@@ -226,15 +244,26 @@ async function main(): Promise<number> {
   }
   log(`# backend: nginx on 127.0.0.1:${backendPort} (CPU ${LOAD_CPU})`);
 
+  // TLS scenarios: one ECDSA P-256 certificate for bench.local, PEM files for nginx, a
+  // kubernetes.io/tls Secret + spec.tls entry for Archway.
+  const withTls = options.scenarios.some((s) => SCENARIOS[s].tls);
+  const tls = withTls ? createBenchTls(tmpRoot) : undefined;
   const manifestsDir = join(tmpRoot, 'manifests');
-  writeManifests(manifestsDir, backendPort);
+  writeManifests(
+    manifestsDir,
+    backendPort,
+    tls === undefined ? undefined : { cert: tls.certPem, key: tls.keyPem, host: TLS_HOST, secret: TLS_SECRET },
+  );
   const context: ContenderContext = {
     nginxBin: tools.nginx,
     tmpRoot,
     backendPort,
     manifestsDir,
     proxyCpus: String(PROXY_CPU),
+    tls,
+    tlsSecret: tls === undefined ? undefined : `${TLS_SECRET.namespace}/${TLS_SECRET.name}`,
   };
+  if (tls !== undefined) log(`# TLS: ECDSA P-256 certificate for ${TLS_HOST} (${tls.fingerprint256.slice(0, 23)}...)`);
 
   const archwayId = 'archway';
   const contenders: Contender[] = [
@@ -271,7 +300,7 @@ async function main(): Promise<number> {
   }
   // Bound the whole run: every measurement is itself bounded (start 30 s, verify 5 s,
   // wrk duration + 15 s); this is the backstop should anything still hang.
-  const perMeasurement = options.warmupSec + options.durationSec + 3;
+  const perMeasurement = options.warmupSec + options.durationSec + 4;
   const budgetSec = Math.ceil(plan.length * perMeasurement * 2 + 120);
   log(`# ${plan.length} measurements, about ${Math.ceil((plan.length * perMeasurement) / 60)} min (hard limit ${Math.ceil(budgetSec / 60)} min)`);
   const watchdog = setTimeout(() => {
@@ -282,8 +311,11 @@ async function main(): Promise<number> {
   watchdog.unref();
 
   const measurements: Measurement[] = [];
-  const measureOptions = {
+  const measureOptions: MeasureOptions = {
     wrkBin: tools.wrk,
+    opensslBin: tools.openssl,
+    tls,
+    scratchDir: tmpRoot,
     durationSec: options.durationSec,
     warmupSec: options.warmupSec,
     loadCpu: LOAD_CPU,
@@ -294,6 +326,7 @@ async function main(): Promise<number> {
   for (const step of plan) {
     index++;
     if (step.contender.failure !== undefined) continue; // reported once, below
+    if (SCENARIOS[step.scenario].tls && step.contender.httpsFailure !== undefined) continue;
     const m = await measureOnce(step.contender, SCENARIOS[step.scenario], step.round, measureOptions);
     measurements.push(m);
     log(progressLine(m, plan.length, index));
@@ -306,11 +339,17 @@ async function main(): Promise<number> {
     `${startedAt.toISOString()}, ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cpuCount} CPUs, ${os.release()}`,
     `proxy under test on CPU ${PROXY_CPU}; wrk and backend (nginx, 1 worker) on CPU ${LOAD_CPU}`,
     `${options.rounds} round(s), wrk -t1 -d${options.durationSec}s --latency after ${options.warmupSec} s warm-up, fresh start per measurement`,
-    `node ${process.version}, ${tools.nginxVersion}, ${tools.wrkVersion}`,
+    `node ${process.version}, ${tools.nginxVersion}, ${tools.wrkVersion}${tools.opensslVersion === undefined ? '' : `, ${tools.opensslVersion}`}`,
     `archway: ${archwayGit.commit.slice(0, 12)}${archwayGit.dirty ? ' + uncommitted changes' : ''}` +
       (options.archwayCmd !== DEFAULT_ARCHWAY_CMD ? `, command overridden: \`${options.archwayCmd}\`` : ''),
   ];
   if (worktree !== undefined) metaLines.push(`${revisionId}: ${worktree.commit.slice(0, 12)}`);
+  if (tls !== undefined) {
+    metaLines.push(
+      `TLS rows: one ECDSA P-256 certificate for ${TLS_HOST} generated for this run, served by both ` +
+        `(Archway: Secret ${TLS_SECRET.namespace}/${TLS_SECRET.name} in spec.tls; nginx: the same PEM files)`,
+    );
+  }
   const reportInput = {
     title: `Archway vs nginx${options.rounds === 1 ? ' (single round: indicative only)' : ''}`,
     metaLines,
@@ -335,12 +374,18 @@ async function main(): Promise<number> {
         startedAt: startedAt.toISOString(),
         finishedAt: new Date().toISOString(),
         machine: { cpu: os.cpus()[0]?.model, cpus: cpuCount, kernel: os.release() },
-        versions: { node: process.version, nginx: tools.nginxVersion, wrk: tools.wrkVersion },
+        versions: { node: process.version, nginx: tools.nginxVersion, wrk: tools.wrkVersion, openssl: tools.opensslVersion },
         git: { ...archwayGit, against: worktree === undefined ? undefined : { rev: options.against, commit: worktree.commit } },
         options,
         pinning: { proxyCpu: PROXY_CPU, loadCpu: LOAD_CPU },
         scenarios: options.scenarios.map((s) => SCENARIOS[s]),
-        contenders: contenders.map((c) => ({ id: c.id, command: c.describe, only: c.only, failure: c.failure })),
+        contenders: contenders.map((c) => ({
+          id: c.id,
+          command: c.describe,
+          only: c.only,
+          failure: c.failure,
+          httpsFailure: c.httpsFailure,
+        })),
         measurements,
       },
       null,
@@ -349,7 +394,8 @@ async function main(): Promise<number> {
   );
   writeFileSync(join(outDir, `bench-${stamp}.md`), renderReport(reportInput, true));
   log(`# raw results: ${jsonPath} (and .md with per-measurement details)`);
-  const anyFailure = contenders.some((c) => c.failure !== undefined) || measurements.some((m) => !m.ok);
+  const anyFailure =
+    contenders.some((c) => c.failure !== undefined || c.httpsFailure !== undefined) || measurements.some((m) => !m.ok);
   return anyFailure ? 1 : 0;
 }
 

@@ -1,5 +1,5 @@
-// External tools the harness needs (nginx, wrk, taskset), installed from Debian packages when
-// missing and we are root.
+// External tools the harness needs (nginx, wrk, taskset; openssl for the new-handshake scenario
+// f), installed from Debian packages when missing and we are root.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -10,6 +10,9 @@ export interface Tools {
   wrk: string;
   nginxVersion: string;
   wrkVersion: string;
+  /** Present when asked for (scenario f: `openssl s_time`). */
+  openssl?: string;
+  opensslVersion?: string;
 }
 
 function find(name: string): string | undefined {
@@ -46,11 +49,12 @@ function versionOf(bin: string, args: readonly string[]): string {
   return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'unknown';
 }
 
-export function ensureTools(): Tools {
+export function ensureTools(needOpenssl: boolean): Tools {
   if (find('taskset') === undefined) throw new Error('taskset not found (package util-linux)');
   const missing: string[] = [];
   if (find('nginx') === undefined) missing.push('nginx-light');
   if (find('wrk') === undefined) missing.push('wrk');
+  if (needOpenssl && find('openssl') === undefined) missing.push('openssl');
   if (missing.length > 0) {
     try {
       aptInstall(missing);
@@ -63,10 +67,17 @@ export function ensureTools(): Tools {
   const nginx = find('nginx');
   const wrk = find('wrk');
   if (nginx === undefined || wrk === undefined) throw new Error('nginx or wrk still missing after apt-get install');
-  return {
+  const tools: Tools = {
     nginx,
     wrk,
     nginxVersion: versionOf(nginx, ['-v']),
     wrkVersion: versionOf(wrk, ['--version']).replace(/\s+Copyright.*$/, ''),
   };
+  if (needOpenssl) {
+    const openssl = find('openssl');
+    if (openssl === undefined) throw new Error('openssl still missing after apt-get install');
+    tools.openssl = openssl;
+    tools.opensslVersion = versionOf(openssl, ['version']);
+  }
+  return tools;
 }

@@ -63,16 +63,19 @@ export interface WrkOptions {
   connections: number;
   durationSec: number;
   latency: boolean;
+  /** Lua script (-s), e.g. the loopback resolver of the HTTPS scenario. */
+  script?: string;
   cpus?: string;
   /** Called every `sampleMs` while wrk runs, with wrk's pid. */
   onSample?: (wrkPid: number) => void;
   sampleMs?: number;
 }
 
-/** Run `wrk -t1 -cN -dS [--latency] URL`; bounded to the duration plus 15 s. */
+/** Run `wrk -t1 -cN -dS [--latency] [-s SCRIPT] URL`; bounded to the duration plus 15 s. */
 export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const args = ['-t1', `-c${options.connections}`, `-d${options.durationSec}s`];
   if (options.latency) args.push('--latency');
+  if (options.script !== undefined) args.push('-s', options.script);
   args.push(options.url);
   const proc = new Proc('wrk', options.bin, args, { cpus: options.cpus });
   const deadline = Date.now() + (options.durationSec + 15) * 1000;
