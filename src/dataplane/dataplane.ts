@@ -13,6 +13,7 @@ import { compilePolicy, defaultPolicy, type RuntimePolicy } from './route-policy
 import { ClientConn } from './client.ts';
 import { clock, tick } from './clock.ts';
 import { TrustedProxies } from './trust.ts';
+import { localAuthority } from './forward-headers.ts';
 import { UpstreamPool } from './upstream.ts';
 
 export interface DataPlaneOptions {
@@ -243,6 +244,7 @@ export class DataPlane {
       trusted: this.trusted.trusts(ip),
       proto,
       port: String(socket.localPort ?? ''),
+      local: localAuthority(socket),
     });
     this.#conns.add(conn);
     this.stats.connections++;

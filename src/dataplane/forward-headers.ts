@@ -13,6 +13,15 @@ export interface ForwardContext {
   trusted: boolean;
   proto: 'http' | 'https';
   port: string;
+  /** The address the client connected to (`ip:port`), the authority of a request that names none. */
+  local: string;
+}
+
+/** `ip:port` of the listener a socket came in on (IPv6 in brackets). */
+export function localAuthority(socket: { localAddress?: string; localPort?: number }): string {
+  let ip = socket.localAddress ?? '';
+  if (ip.startsWith('::ffff:') && ip.includes('.')) ip = ip.slice(7);
+  return `${ip.includes(':') ? `[${ip}]` : ip}:${socket.localPort ?? ''}`;
 }
 
 // Lowercased names → 1 hop-by-hop (always dropped), 2 forwarding headers (handled separately).
@@ -74,7 +83,9 @@ export function upstreamRequestHead(req: RequestHead, path: string, ctx: Forward
   if (req.upgrade !== '') s += `Connection: upgrade\r\nUpgrade: ${upgradeValue}\r\n`;
   // The authority the client addressed: the target's for absolute-form, else Host (empty when there is
   // none: every HTTP/1.1 request carries Host, RFC 9112 §3.2).
-  const authority = absoluteForm || hostValue === '' ? (req.hostPort ? `${req.host}:${req.hostPort}` : req.host) : hostValue;
+  // An HTTP/1.0 request without Host addressed this listener: say so rather than send an empty Host,
+  // which many servers refuse.
+  const authority = absoluteForm || hostValue === '' ? (req.host === '' ? ctx.local : req.hostPort ? `${req.host}:${req.hostPort}` : req.host) : hostValue;
   if (vhost !== null) s += `Host: ${vhost}\r\n`;
   else if (hostValue === '' || absoluteForm) s += `Host: ${authority}\r\n`;
   s += `X-Forwarded-For: ${xff === '' ? ctx.clientIp : `${xff}, ${ctx.clientIp}`}\r\n`;

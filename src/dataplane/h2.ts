@@ -8,7 +8,7 @@ import { ChunkedScanner } from './http1/chunked.ts';
 import { scanHeadEnd } from './http1/head-scan.ts';
 import type { RequestHead } from './http1/request-head.ts';
 import { parseResponseHead, responseBodyKind, type ResponseHead } from './http1/response-head.ts';
-import { upstreamRequestHead, type ForwardContext } from './forward-headers.ts';
+import { localAuthority, upstreamRequestHead, type ForwardContext } from './forward-headers.ts';
 import { reasonPhrase, SERVER_NAME } from './local-response.ts';
 import { rewritePath, type Route } from '../snapshot/router.ts';
 import { settle, type Endpoint } from './backends.ts';
@@ -54,7 +54,7 @@ export class H2Frontend {
     if (!ctx) {
       const socket = session.socket;
       const ip = (socket.remoteAddress ?? '').replace(/^::ffff:(?=\d+\.)/, '');
-      ctx = { clientIp: ip, trusted: this.plane.trusted.trusts(ip), proto: 'https', port: String(socket.localPort ?? '') };
+      ctx = { clientIp: ip, trusted: this.plane.trusted.trusts(ip), proto: 'https', port: String(socket.localPort ?? ''), local: localAuthority(socket) };
       this.#contexts.set(session, ctx);
     }
     return ctx;

@@ -11,7 +11,7 @@ import { parseRequestHead, type RequestHead } from './http1/request-head.ts';
 import { compileHashKey, compilePolicy, cookieValue, defaultPolicy, headerValue, isIdempotent, selectEndpoint, useCanary, type PolicyDefaults, type RuntimePolicy } from './route-policy.ts';
 
 const DEFAULTS: PolicyDefaults = { loadBalance: 'round_robin', connectTimeoutMs: 5000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000, bodySizeLimit: 0, retryBodyLimit: 65_536 };
-const CTX: ForwardContext = { clientIp: '192.0.2.7', trusted: false, proto: 'http', port: '80' };
+const CTX: ForwardContext = { clientIp: '192.0.2.7', trusted: false, proto: 'http', local: '127.0.0.1:80', port: '80' };
 const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
 
 function req(target: string, headers: Array<[string, string]> = [], method = 'GET'): RequestHead {
