@@ -14,6 +14,7 @@ import { ClientConn } from './client.ts';
 import { clock, tick } from './clock.ts';
 import { TrustedProxies } from './trust.ts';
 import { localAuthority } from './forward-headers.ts';
+import { warmUp } from './warm-up.ts';
 import { UpstreamPool } from './upstream.ts';
 
 export interface DataPlaneOptions {
@@ -108,6 +109,7 @@ export class DataPlane {
     this.options = { ...DEFAULT_DATAPLANE_OPTIONS, ...options };
     this.trusted = new TrustedProxies(this.options.trustedProxies);
     this.defaultPolicy = defaultPolicy(this.options);
+    warmUp();
     this.router = new Router(EMPTY_TABLE);
     this.#timer = setInterval(this.#sweep, SWEEP_MS);
     this.#timer.unref();
