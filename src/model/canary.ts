@@ -9,7 +9,7 @@ import type { BackendRef, Ingress } from './ingress.ts';
 import type { HostModel } from './build.ts';
 import { annotationWarner, NGINX_PREFIX } from './annotations.ts';
 import { compileUserRegex } from './regex.ts';
-import { canaryPolicy, defaultCookiePath, parseToken, type Parsed, type PolicySettings, type RoutePolicy } from './upstream-policy.ts';
+import { annotationReader, canaryPolicy, defaultCookiePath, parseToken, type Parsed, type PolicySettings, type RoutePolicy } from './upstream-policy.ts';
 
 export interface CanarySettings {
   /** canary-by-header: the header name; its value `always` / `never` unless byHeaderValue or byHeaderPattern is set. */
@@ -81,17 +81,7 @@ export function readCanary(ing: Ingress, diags: Diagnostic[]): CanarySettings | 
     return undefined;
   }
 
-  function read<T>(name: string, parse: (v: string) => Parsed<T>): T | undefined {
-    const key = NGINX_PREFIX + name;
-    const v = a[key];
-    if (v === undefined) return undefined;
-    const r = parse(v);
-    if ('problem' in r) {
-      report(key, `${JSON.stringify(v)}: ${r.problem}; annotation ignored`);
-      return undefined;
-    }
-    return r.value;
-  }
+  const read = annotationReader(a, report);
 
   const weightTotal = read('canary-weight-total', parseWeightTotal) ?? DEFAULT_WEIGHT_TOTAL;
   const out: CanarySettings = { weight: read('canary-weight', (v) => parseWeight(v, weightTotal)) ?? 0, weightTotal };

@@ -267,6 +267,21 @@ const CANARY_INHERITED = ['proxy-connect-timeout', 'proxy-read-timeout', 'proxy-
   'backend-protocol', 'proxy-ssl-verify', 'proxy-ssl-secret', 'proxy-ssl-name', 'proxy-next-upstream', 'proxy-next-upstream-tries',
   'rewrite-target', 'use-regex', 'app-root', 'x-forwarded-prefix', 'ssl-redirect', 'force-ssl-redirect'];
 
+/** A reader of `nginx.ingress.kubernetes.io/<name>`: the parsed value, or undefined when absent or invalid (then reported). */
+export function annotationReader(a: Record<string, string>, report: (key: string, message: string) => void) {
+  return <T>(name: string, parse: (v: string) => Parsed<T>): T | undefined => {
+    const key = NGINX_PREFIX + name;
+    const v = a[key];
+    if (v === undefined) return undefined;
+    const r = parse(v);
+    if ('problem' in r) {
+      report(key, `${JSON.stringify(v)}: ${r.problem}; annotation ignored`);
+      return undefined;
+    }
+    return r.value;
+  };
+}
+
 /**
  * Reads the upstream annotations of an Ingress. For a canary Ingress only the upstream ones
  * (load-balance, upstream-hash-by, affinity, service-upstream) are read, as in ingress-nginx; the
@@ -277,19 +292,10 @@ export function readPolicy(ing: Ingress, store: ObjectView, diags: Diagnostic[],
   const report = annotationWarner(ing, diags);
   const out: PolicySettings = { serviceUpstream: false };
 
+  const readAny = annotationReader(a, report);
   /** The parsed value of annotation `name`, undefined when absent or invalid (then reported). */
-  function read<T>(name: string, parse: (v: string) => Parsed<T>): T | undefined {
-    if (canary && !CANARY_OWN.has(name)) return undefined;
-    const key = NGINX_PREFIX + name;
-    const v = a[key];
-    if (v === undefined) return undefined;
-    const r = parse(v);
-    if ('problem' in r) {
-      report(key, `${JSON.stringify(v)}: ${r.problem}; annotation ignored`);
-      return undefined;
-    }
-    return r.value;
-  }
+  const read = <T>(name: string, parse: (v: string) => Parsed<T>): T | undefined =>
+    canary && !CANARY_OWN.has(name) ? undefined : readAny(name, parse);
 
   if (canary) {
     for (const name of CANARY_INHERITED) {

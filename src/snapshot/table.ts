@@ -1,6 +1,9 @@
 // The routing table: immutable, plain data (JSON-serialisable), built once per configuration and
 // shipped as-is to every data-plane worker (ARCHITECTURE.md "snapshot/"). No Kubernetes types here.
 
+import type { RoutePolicy as UpstreamPolicy } from '../model/upstream-policy.ts';
+import type { CanaryTarget as CanaryAction } from '../model/canary.ts';
+
 export interface RouteAction {
   /** Backend id, key of `RoutingTable.backends`. */
   backend: string;
@@ -18,66 +21,10 @@ export interface RouteAction {
   canary?: CanaryAction;
 }
 
-export type LoadBalancePolicy = 'round_robin' | 'least_request' | 'ewma' | 'random';
-
-export interface AffinityCookie {
-  /** session-cookie-name (default INGRESSCOOKIE). */
-  name: string;
-  /** session-cookie-path (default: the rule path, or '/' for regex paths). */
-  path: string;
-  /** session-cookie-max-age, seconds. */
-  maxAge?: number;
-  /** session-cookie-expires, seconds from now. */
-  expires?: number;
-  sameSite?: 'Strict' | 'Lax' | 'None';
-  secure: boolean;
-  /** balanced: a session key consistently hashed to an endpoint; persistent: the cookie names the endpoint. */
-  mode: 'balanced' | 'persistent';
-}
-
-export type NextUpstreamCondition = 'error' | 'timeout' | 'http_502' | 'http_503' | 'http_504' | 'non_idempotent';
-
-export interface UpstreamPolicy {
-  /** load-balance (overrides --load-balance). */
-  loadBalance?: LoadBalancePolicy;
-  /** upstream-hash-by: a template of `$request_uri`, `$remote_addr`, `$host`, `$http_<name>`, `$cookie_<name>` and text. */
-  hashBy?: string;
-  /** affinity: cookie. */
-  affinity?: AffinityCookie;
-  connectTimeoutMs?: number;
-  readTimeoutMs?: number;
-  sendTimeoutMs?: number;
-  /** proxy-body-size in bytes; 0 = unlimited. */
-  bodySizeLimit?: number;
-  /** upstream-vhost: the Host header sent upstream. */
-  upstreamVhost?: string;
-  /** backend-protocol. */
-  backendProtocol?: 'HTTP' | 'HTTPS';
-  /** proxy-ssl-verify (HTTPS backends). */
-  sslVerify?: boolean;
-  /** CA bundle (PEM) from proxy-ssl-secret's ca.crt, for verifying HTTPS backends. */
-  sslCa?: string;
-  /** proxy-ssl-name / the SNI and name to verify; default the Service's DNS name or the Host. */
-  sslName?: string;
-  /** proxy-next-upstream and proxy-next-upstream-tries. */
-  nextUpstream?: { conditions: NextUpstreamCondition[]; tries: number };
-}
-
-export interface CanaryAction {
-  backend: string;
-  ingress: string;
-  policy?: UpstreamPolicy;
-  /** canary-by-header: the header name ("always" / "never" unless byHeaderValue/Pattern is set). */
-  byHeader?: string;
-  byHeaderValue?: string;
-  /** RE2 pattern matched against the header value. */
-  byHeaderPattern?: string;
-  /** canary-by-cookie: the cookie name ("always" / "never"). */
-  byCookie?: string;
-  /** canary-weight of canary-weight-total (default 100); 0 = never by weight. */
-  weight: number;
-  weightTotal: number;
-}
+// The upstream-policy and canary shapes are defined once, where the model builds them; the table
+// carries them as they are (plain data).
+export type { LoadBalance as LoadBalancePolicy, AffinityCookie, NextUpstreamCondition, RoutePolicy as UpstreamPolicy } from '../model/upstream-policy.ts';
+export type { CanaryTarget as CanaryAction } from '../model/canary.ts';
 
 export interface PathEntry {
   match: 'prefix' | 'regex';
