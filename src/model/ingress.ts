@@ -57,6 +57,20 @@ export interface Ingress {
 
 /** Normalises and validates one stored Ingress; returns undefined (with diagnostics) when the API server would reject it. */
 export function normalizeIngress(o: StoredObject, diags: Diagnostic[]): Ingress | undefined {
+  // Pure in the stored object, and rebuilds see the same object until its file changes: memoised.
+  let memo = normalized.get(o);
+  if (memo === undefined) {
+    const own: Diagnostic[] = [];
+    memo = { ingress: normalizeUncached(o, own), diags: own };
+    normalized.set(o, memo);
+  }
+  for (const d of memo.diags) diags.push(d);
+  return memo.ingress;
+}
+
+const normalized = new WeakMap<StoredObject, { ingress: Ingress | undefined; diags: Diagnostic[] }>();
+
+function normalizeUncached(o: StoredObject, diags: Diagnostic[]): Ingress | undefined {
   const problems: Array<[string, string, string]> = []; // [code, field, message]
   const bad = (code: string, field: string, message: string) => void problems.push([code, field, message]);
   const v1 = o.apiVersion === 'networking.k8s.io/v1';

@@ -100,7 +100,7 @@ export class ManifestSource {
       for (const o of st.objects) {
         const key = objectKey(o.kind, o.namespace, o.name);
         if (next.has(key)) continue; // duplicates: the first definition counts (see snapshot())
-        next.set(key, JSON.stringify(o.raw));
+        next.set(key, fingerprint(o));
       }
     }
     for (const [key, fp] of next) if (this.#fingerprints.get(key) !== fp) kinds.add(key.slice(0, key.indexOf('/')) as Kind);
@@ -153,4 +153,13 @@ async function statSignature(file: string): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/** Serialised form of an object, computed once per parsed object (unchanged files keep their objects). */
+const fingerprints = new WeakMap<StoredObject, string>();
+
+function fingerprint(o: StoredObject): string {
+  let fp = fingerprints.get(o);
+  if (fp === undefined) fingerprints.set(o, (fp = JSON.stringify(o.raw)));
+  return fp;
 }
