@@ -8,7 +8,7 @@ import { objectKey, type JsonObject, type Kind, type ObjectStore, type StoredObj
 import { ServiceResolver } from '../model/services.ts';
 import { compile, toBackendTable, withHash } from '../snapshot/compile.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
-import type { ManifestSource, SourceChange } from '../sources/manifest-source.ts';
+import { fingerprint, type ManifestSource, type SourceChange } from '../sources/manifest-source.ts';
 import { EventRecorder, type InvolvedObject } from './events.ts';
 
 export interface TableSink {
@@ -198,7 +198,7 @@ export class Controller {
     for (const s of model.served) {
       const ing = s.ingress;
       const key = `${ing.namespace}/${ing.name}`;
-      const fp = JSON.stringify(ing.source.raw);
+      const fp = fingerprint(ing.source);
       next.set(key, fp);
       const prev = this.#servedFingerprints.get(key);
       if (prev !== fp) {

@@ -47,6 +47,20 @@ export function annotationWarner(ing: Ingress, diags: Diagnostic[]): AnnotationW
 }
 
 export function readSettings(ing: Ingress, diags: Diagnostic[]): IngressSettings {
+  // Pure in the Ingress (itself memoised per stored object): read once per object version.
+  let memo = settingsMemo.get(ing);
+  if (memo === undefined) {
+    const own: Diagnostic[] = [];
+    memo = { settings: readSettingsUncached(ing, own), diags: own };
+    settingsMemo.set(ing, memo);
+  }
+  for (const d of memo.diags) diags.push(d);
+  return memo.settings;
+}
+
+const settingsMemo = new WeakMap<Ingress, { settings: IngressSettings; diags: Diagnostic[] }>();
+
+function readSettingsUncached(ing: Ingress, diags: Diagnostic[]): IngressSettings {
   const a = ing.annotations;
   const report = annotationWarner(ing, diags);
   const warn = (key: string, message: string) => report(key, `${message}; annotation ignored`);

@@ -158,7 +158,7 @@ async function statSignature(file: string): Promise<string> {
 /** Serialised form of an object, computed once per parsed object (unchanged files keep their objects). */
 const fingerprints = new WeakMap<StoredObject, string>();
 
-function fingerprint(o: StoredObject): string {
+export function fingerprint(o: StoredObject): string {
   let fp = fingerprints.get(o);
   if (fp === undefined) fingerprints.set(o, (fp = JSON.stringify(o.raw)));
   return fp;
