@@ -500,7 +500,8 @@ async function main(argv: string[]): Promise<number> {
     const warnings: string[] = [];
     const report: Report = {
       meta: {
-        date: new Date().toISOString(), commit: git.commit, dirty: git.dirty, archwayDir, node: process.version, cpus: availableParallelism(),
+        // A --rev worktree is clean by construction (its node_modules symlink is untracked).
+        date: new Date().toISOString(), commit: git.commit, dirty: opts.rev ? false : git.dirty, archwayDir, node: process.version, cpus: availableParallelism(),
         options: { ...opts }, loadavgStart: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       },
       micro: null,
