@@ -8,6 +8,7 @@ import { TLS_BASE_OPTIONS, TlsContexts, type PemPair } from './tls-contexts.ts';
 import { H2Frontend } from './h2.ts';
 import { Router } from '../snapshot/router.ts';
 import type { BackendTable, LoadBalancePolicy, RoutingTable, UpstreamPolicy } from '../snapshot/table.ts';
+import { applyDelta, type TableDelta } from '../snapshot/delta.ts';
 import { buildGroups, type BackendGroup, type Endpoint, type EndpointEvent } from './backends.ts';
 import { compilePolicy, defaultPolicy, type RuntimePolicy } from './route-policy.ts';
 import { ClientConn } from './client.ts';
@@ -100,6 +101,8 @@ export class DataPlane {
   onEndpointEvent: ((e: EndpointEvent) => void) | null = null;
   #tlsServers: TlsServer[] = [];
   #tls: TlsContexts | null = null;
+  #tlsDefaultId: string | null = null;
+  #tlsDefaultSet = false;
   #h2: H2Frontend | null = null;
   #conns = new Set<ClientConn>();
   #timer: NodeJS.Timeout;
@@ -120,24 +123,46 @@ export class DataPlane {
     const router = new Router(table);
     this.router = router;
     this.table = table;
-    if (this.#tls) {
-      this.#tls.update(table.tls);
-      // Clients without SNI get the server's own context: keep it on the current default certificate.
-      for (const s of this.#tlsServers) {
-        try {
-          s.setSecureContext({ ...TLS_BASE_OPTIONS, ...this.#tlsDefaultPem(table) });
-        } catch {
-          s.setSecureContext({ ...TLS_BASE_OPTIONS, ...this.#tls.defaultOptions() });
-        }
-      }
-    }
+    if (this.#tls) this.#installTls(table);
     this.#installBackends(table.backends);
+  }
+
+  /**
+   * Applies a table delta to the current table; false (nothing changed) when the delta was computed
+   * from another table than ours, and the sender must send the whole table.
+   */
+  applyDelta(delta: TableDelta): boolean {
+    const base = this.table;
+    if (base === null || base.hash !== delta.baseHash) return false;
+    const table = applyDelta(base, delta);
+    this.router = new Router(table, { router: this.router, delta });
+    this.table = table;
+    if (this.#tls) this.#installTls(table);
+    this.#installBackends(table.backends);
+    return true;
   }
 
   /** Endpoint fast lane: new address lists, same routes (issue 4 item 3). */
   setBackends(hash: string, backends: Record<string, BackendTable>): void {
     if (this.table) this.table = { ...this.table, hash, backends };
     this.#installBackends(backends);
+  }
+
+  #installTls(table: RoutingTable): void {
+    const tls = this.#tls!;
+    const previousDefault = this.#tlsDefaultId;
+    tls.update(table.tls);
+    this.#tlsDefaultId = table.tls.defaultCertificate;
+    if (previousDefault === this.#tlsDefaultId && this.#tlsDefaultSet) return;
+    this.#tlsDefaultSet = true;
+    // Clients without SNI get the server's own context: keep it on the current default certificate.
+    for (const s of this.#tlsServers) {
+      try {
+        s.setSecureContext({ ...TLS_BASE_OPTIONS, ...this.#tlsDefaultPem(table) });
+      } catch {
+        s.setSecureContext({ ...TLS_BASE_OPTIONS, ...tls.defaultOptions() });
+      }
+    }
   }
 
   #tlsDefaultPem(table: RoutingTable): PemPair {

@@ -3,6 +3,7 @@
 
 import { compileUserRegex, type UserRegex } from '../model/regex.ts';
 import type { CanaryAction, HostTable, RouteAction, RoutingTable, UpstreamPolicy } from './table.ts';
+import type { RecordDelta, TableDelta } from './delta.ts';
 
 export interface Route {
   backend: string;
@@ -40,10 +41,16 @@ export class Router {
   #hostless: CompiledHost | null;
   #defaultRoute: Route | null;
 
-  constructor(table: RoutingTable) {
+  constructor(table: RoutingTable, base?: { router: Router; delta: TableDelta }) {
     this.hash = table.hash;
-    for (const [h, t] of Object.entries(table.hosts)) this.#hosts.set(h, compileHost(t));
-    for (const [h, t] of Object.entries(table.wildcards)) this.#wildcards.set(h, compileHost(t));
+    if (base === undefined) {
+      for (const [h, t] of Object.entries(table.hosts)) this.#hosts.set(h, compileHost(t));
+      for (const [h, t] of Object.entries(table.wildcards)) this.#wildcards.set(h, compileHost(t));
+    } else {
+      // Incremental: unchanged hosts keep their compiled form; only the delta's hosts are compiled.
+      this.#hosts = patched(base.router.#hosts, base.delta.hosts);
+      this.#wildcards = patched(base.router.#wildcards, base.delta.wildcards);
+    }
     this.#hostless = table.hostless ? compileHost(table.hostless) : null;
     this.#defaultRoute = table.defaultAction ? compileAction(table.defaultAction) : null;
   }
@@ -72,6 +79,13 @@ export class Router {
     if (h === null) return this.#defaultRoute;
     return matchPath(h, path) ?? h.fallback;
   }
+}
+
+function patched(prev: Map<string, CompiledHost>, d: RecordDelta<HostTable>): Map<string, CompiledHost> {
+  const m = new Map(prev);
+  for (const k of d.del) m.delete(k);
+  for (const k in d.set) m.set(k, compileHost(d.set[k]));
+  return m;
 }
 
 export function matchPath(h: CompiledHost, path: string): Route | null {

@@ -4,6 +4,7 @@
 import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
 import type { EndpointEvent } from '../dataplane/backends.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
+import type { TableDelta } from '../snapshot/delta.ts';
 
 export interface ListenSpec {
   host: string;
@@ -13,6 +14,7 @@ export interface ListenSpec {
 export type ToWorker =
   | { type: 'init'; options: DataPlaneOptions; http: ListenSpec; https: ListenSpec | null }
   | { type: 'table'; table: RoutingTable }
+  | { type: 'delta'; delta: TableDelta }
   | { type: 'backends'; hash: string; backends: Record<string, BackendTable> }
   | { type: 'stats'; id: number }
   | { type: 'drain'; graceMs: number };
@@ -20,6 +22,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'listening'; port: number; httpsPort: number }
   | { type: 'applied'; hash: string }
+  /** A delta did not match the worker's table: it needs the whole table. */
+  | { type: 'resync'; hash: string }
   | { type: 'stats'; id: number; stats: DataPlaneStats & { openConnections: number; idleUpstreamConnections: number } }
   | { type: 'drained' }
   | { type: 'endpoint'; event: EndpointEvent }

@@ -22,6 +22,10 @@ process.on('message', (raw: unknown) => {
       plane?.setTable(m.table);
       send({ type: 'applied', hash: m.table.hash });
       break;
+    case 'delta':
+      if (plane?.applyDelta(m.delta)) send({ type: 'applied', hash: m.delta.hash });
+      else send({ type: 'resync', hash: m.delta.hash });
+      break;
     case 'backends':
       plane?.setBackends(m.hash, m.backends);
       send({ type: 'applied', hash: m.hash });
@@ -62,4 +66,7 @@ async function drainAndExit(p: DataPlane, graceMs: number): Promise<void> {
 
 // The primary going away means this worker must too (no orphans holding the port).
 process.on('disconnect', () => process.exit(0));
-process.on('SIGINT', () => {}); // the primary coordinates shutdown; a terminal's Ctrl-C reaches us too
+// The primary coordinates shutdown: a terminal's Ctrl-C, or a SIGTERM sent to the whole process group
+// (systemd's default kill mode, `kill -- -PGID`), must not drop this worker's in-flight requests.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
+import { diffTables, fingerprintTable, type TableDelta, type TableFingerprints } from '../snapshot/delta.ts';
 import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
 import type { EndpointEvent } from '../dataplane/backends.ts';
 
@@ -17,6 +18,8 @@ interface Worker {
   child: ChildProcess;
   listening: boolean;
   appliedHash: string;
+  /** Hash of the last table, delta or backends sent: the base a delta must match. */
+  sentHash: string;
   restarts: number;
 }
 
@@ -32,6 +35,8 @@ export class WorkerPool {
   #https: ListenSpec | null;
   #workers: (Worker | null)[] = [];
   #table: RoutingTable | null = null;
+  /** Fingerprints of #table's entries, to compute the next delta. */
+  #prints: TableFingerprints | null = null;
   #stopping = false;
   #statsId = 0;
   #pendingStats = new Map<number, { left: number; acc: InstanceStats; done: (s: InstanceStats) => void }>();
@@ -87,16 +92,37 @@ export class WorkerPool {
     await Promise.all(rs.map((r) => new Promise<void>((resolve) => r.close(() => resolve()))));
   }
 
-  /** TableSink: ship the table to every worker (and to any worker started later). */
+  /**
+   * TableSink: ship the table to every worker (and to any worker started later). A worker that holds
+   * the previous table gets only the delta (issue 4 item 10); any other gets the whole table.
+   */
   setTable(table: RoutingTable): void {
+    const prev = this.#table;
+    let delta: TableDelta | null = null;
+    if (prev !== null && this.#prints !== null) {
+      const r = diffTables(prev, this.#prints, table);
+      delta = r.delta;
+      this.#prints = r.prints;
+    } else {
+      this.#prints = fingerprintTable(table);
+    }
     this.#table = table;
-    for (const w of this.#workers) if (w) this.#send(w, { type: 'table', table });
+    for (const w of this.#workers) {
+      if (!w) continue;
+      if (delta !== null && w.sentHash === delta.baseHash) this.#send(w, { type: 'delta', delta });
+      else this.#send(w, { type: 'table', table });
+      w.sentHash = table.hash;
+    }
   }
 
   /** Endpoint fast lane: only the backends are shipped. */
   setBackends(hash: string, backends: Record<string, BackendTable>): void {
     if (this.#table) this.#table = { ...this.#table, hash, backends };
-    for (const w of this.#workers) if (w) this.#send(w, { type: 'backends', hash, backends });
+    for (const w of this.#workers) {
+      if (!w) continue;
+      this.#send(w, { type: 'backends', hash, backends });
+      w.sentHash = hash;
+    }
   }
 
   /** Every live worker is serving the current table. */
@@ -144,7 +170,7 @@ export class WorkerPool {
 
   #spawn(index: number, restarts: number): void {
     const child = fork(WORKER_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const w: Worker = { index, child, listening: false, appliedHash: '', restarts };
+    const w: Worker = { index, child, listening: false, appliedHash: '', sentHash: '', restarts };
     this.#workers[index] = w;
     child.on('message', (m: FromWorker) => this.#onMessage(w, m));
     child.on('error', (e) => this.log.info(`worker ${index}: ${e.message}`));
@@ -159,7 +185,10 @@ export class WorkerPool {
       }, delay).unref();
     });
     this.#send(w, { type: 'init', options: this.options, http: this.#http, https: this.#https });
-    if (this.#table) this.#send(w, { type: 'table', table: this.#table });
+    if (this.#table) {
+      this.#send(w, { type: 'table', table: this.#table });
+      w.sentHash = this.#table.hash;
+    }
   }
 
   #onMessage(w: Worker, m: FromWorker): void {
@@ -170,6 +199,13 @@ export class WorkerPool {
         break;
       case 'applied':
         w.appliedHash = m.hash;
+        break;
+      case 'resync':
+        // The delta did not fit what the worker holds: the whole current table.
+        if (this.#table) {
+          this.#send(w, { type: 'table', table: this.#table });
+          w.sentHash = this.#table.hash;
+        }
         break;
       case 'stats': {
         const p = this.#pendingStats.get(m.id);
