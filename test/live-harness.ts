@@ -8,6 +8,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { httpBackend, sleep, type TestServer } from './harness.ts';
+import { mulberry32 } from '../src/util/prng.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Editing manifests
@@ -69,17 +70,8 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
 }
 
-/** Deterministic PRNG (mulberry32) so a random edit sequence can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG so a random edit sequence can be replayed from its seed. */
+export const prng = mulberry32;
 
 // ---------------------------------------------------------------------------------------------
 // One request with a chosen agent

@@ -403,22 +403,7 @@ export function closeSession(session: ClientHttp2Session): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Waiting and output
 
-/** Polls `probe` until it returns something other than undefined/false, at most `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 3000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : String(last)})`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from './live-harness.ts';
 
 /**
  * Keeps what the in-process controller writes to stderr (diagnostics, swaps) out of the test output;

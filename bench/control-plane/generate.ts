@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { mulberry32 } from '../../src/util/prng.ts';
 
 export interface Cert {
   crt: string;
@@ -85,17 +86,8 @@ export const CONTROLLER_NAME = 'archway.dev/ingress-controller';
 const PREFIX_PATHS = ['/', '/api', '/api/v1', '/static', '/app', '/v2/items', '/login', '/assets/img'];
 const EXACT_PATHS = ['/healthz', '/api/status', '/metrics', '/favicon.ico', '/.well-known/openid-configuration'];
 
-/** mulberry32: a small seeded PRNG, deterministic per (seed, app index). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic per (seed, app index). */
+const rng = mulberry32;
 
 function pick<T>(r: () => number, list: readonly T[]): T {
   return list[Math.floor(r() * list.length)];

@@ -22,21 +22,12 @@ import { parseRequestHead } from './request-head.ts';
 import { parseResponseHead } from './response-head.ts';
 import { ChunkedScanner } from './chunked.ts';
 import { HttpParseError } from './errors.ts';
+import { mulberry32 } from '../../util/prng.ts';
 
 const SEED = Number(process.env.HTTP1_FUZZ_SEED ?? 0x5eed0001) >>> 0;
 const BUDGET_MS = Number(process.env.HTTP1_FUZZ_MS ?? 1800);
 
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const L = (s: string) => Buffer.from(s, 'latin1');
 
