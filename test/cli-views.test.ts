@@ -113,6 +113,7 @@ describe('archway describe ingress', () => {
       'Default backend:  <default>',
       'TLS:',
       '  web-tls terminates foo.bar.com',
+      '    <error: Secret default/web-tls not found; the default certificate is served>',
       'Rules:',
       '  Host         Path  Backends',
       '  ----         ----  --------',

@@ -80,6 +80,14 @@ export function formatDescribe(input: DescribeInput): string {
     for (const t of d.tls) {
       const hosts = printable(t.hosts.join(','));
       lines.push(t.secretName === '' ? `  SNI routes ${hosts}` : `  ${printable(t.secretName)} terminates ${hosts}`);
+      // Archway's addition to kubectl's layout (issue 5 item 5): what the certificate is, or why none is served.
+      const c = t.certificate;
+      if (c) {
+        lines.push(`    Subject: ${printable(c.subject)}`, `    DNS names: ${printable(c.dnsNames.join(', ') || '<none>')}`);
+        lines.push(`    Issuer: ${printable(c.issuer)}`, `    Valid: ${c.notBefore} to ${c.notAfter}`);
+      } else if (t.problem) {
+        lines.push(`    <error: ${printable(t.problem)}; the default certificate is served>`);
+      }
     }
   }
   lines.push('Rules:', '  Host\tPath\tBackends', '  ----\t----\t--------');
