@@ -158,7 +158,7 @@ export class Controller {
       backends[id] = toBackendTable(resolved);
     }
     this.store = snap.store;
-    const table = withHash({ ...this.table!, backends });
+    const table = withHash({ ...this.table!, backends }, this.table!);
     if (table.hash === this.table!.hash) return;
     this.table = table;
     this.sink.setBackends(table.hash, backends);

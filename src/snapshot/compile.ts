@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { HostModel, Model, RouteTarget } from '../model/build.ts';
 import { pathPatternSource } from '../model/regex.ts';
+import { entryPrints, rememberPrints, tablePrints, type TableFingerprints } from './delta.ts';
 import type { ResolvedBackend } from '../model/services.ts';
 import type { RoutePolicy } from '../model/upstream-policy.ts';
 import type { CanaryTarget } from '../model/canary.ts';
@@ -28,16 +29,31 @@ export function compile(model: Model): RoutingTable {
   return withHash({ hosts, wildcards, hostless, defaultAction, backends, tls: tlsTable(model) });
 }
 
-/** The table with its content hash, fields in one canonical order (so the endpoint fast lane hashes alike). */
-export function withHash(t: Omit<RoutingTable, 'hash'>): RoutingTable {
+/**
+ * The table with its content hash. The hash is built from per-entry fingerprints (hosts, wildcards,
+ * backends), which the workers' delta shipping needs anyway (delta.ts), so the 10 MB table of 10,000
+ * Ingresses is serialised once, not twice; sections shared with `reuse` (the endpoint fast lane keeps
+ * the routes) keep their fingerprints.
+ */
+export function withHash(t: Omit<RoutingTable, 'hash'>, reuse?: RoutingTable): RoutingTable {
   const body = { hosts: t.hosts, wildcards: t.wildcards, hostless: t.hostless, defaultAction: t.defaultAction, backends: t.backends, tls: t.tls };
-  return { hash: hashOf(body), ...body };
+  const prev = reuse === undefined ? undefined : tablePrints(reuse);
+  const prints: TableFingerprints = {
+    hosts: prev !== undefined && reuse!.hosts === body.hosts ? prev.hosts : entryPrints(body.hosts),
+    wildcards: prev !== undefined && reuse!.wildcards === body.wildcards ? prev.wildcards : entryPrints(body.wildcards),
+    backends: prev !== undefined && reuse!.backends === body.backends ? prev.backends : entryPrints(body.backends),
+  };
+  const h = createHash('sha256');
+  for (const [section, m] of [['hosts', prints.hosts], ['wildcards', prints.wildcards], ['backends', prints.backends]] as const) {
+    h.update(section);
+    for (const [k, v] of m) h.update('\n').update(k).update('\u0000').update(v);
+  }
+  h.update(JSON.stringify({ hostless: body.hostless, defaultAction: body.defaultAction, tls: body.tls }));
+  const table: RoutingTable = { hash: h.digest('hex').slice(0, 16), ...body };
+  rememberPrints(table, prints);
+  return table;
 }
 
-/** Hash of a canonical JSON form; the compile step inserts keys in sorted order, so JSON.stringify is canonical. */
-export function hashOf(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
-}
 
 function tlsTable(model: Model): TlsTable {
   const certificates: TlsTable['certificates'] = {};

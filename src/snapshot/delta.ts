@@ -32,11 +32,22 @@ export interface TableFingerprints {
   backends: Map<string, string>;
 }
 
-export function fingerprintTable(t: RoutingTable): TableFingerprints {
-  return { hosts: entryPrints(t.hosts), wildcards: entryPrints(t.wildcards), backends: entryPrints(t.backends) };
+const printsByTable = new WeakMap<RoutingTable, TableFingerprints>();
+
+/** Fingerprints computed while hashing the table (compile's withHash) are kept for the delta. */
+export function rememberPrints(t: RoutingTable, p: TableFingerprints): void {
+  printsByTable.set(t, p);
 }
 
-function entryPrints(r: Record<string, unknown>): Map<string, string> {
+export function tablePrints(t: RoutingTable): TableFingerprints | undefined {
+  return printsByTable.get(t);
+}
+
+export function fingerprintTable(t: RoutingTable): TableFingerprints {
+  return printsByTable.get(t) ?? { hosts: entryPrints(t.hosts), wildcards: entryPrints(t.wildcards), backends: entryPrints(t.backends) };
+}
+
+export function entryPrints(r: Record<string, unknown>): Map<string, string> {
   const m = new Map<string, string>();
   for (const k in r) m.set(k, JSON.stringify(r[k]));
   return m;
