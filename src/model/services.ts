@@ -60,7 +60,26 @@ export class ServiceResolver {
     }
   }
 
+  /**
+   * Pure in the Service, its Endpoints and its EndpointSlices; a rebuild sees the same stored objects
+   * until their files change, so results are reused across builds (issue 4 item 10: 10,000 backends).
+   */
   resolve(namespace: string, ref: ServiceBackendRef): ResolvedBackend {
+    const svc = this.#store.get('Service', namespace, ref.service);
+    if (svc === undefined) return this.#resolveUncached(namespace, ref);
+    const eps = this.#store.get('Endpoints', namespace, ref.service);
+    const slices = this.#slices.get(`${namespace}/${ref.service}`) ?? NO_SLICES;
+    const key = String(ref.portNumber ?? `name:${ref.portName}`);
+    let perService = resolved.get(svc);
+    if (perService === undefined) resolved.set(svc, (perService = new Map()));
+    const hit = perService.get(key);
+    if (hit !== undefined && hit.eps === eps && sameObjects(hit.slices, slices)) return hit.result;
+    const result = this.#resolveUncached(namespace, ref);
+    perService.set(key, { eps, slices, result });
+    return result;
+  }
+
+  #resolveUncached(namespace: string, ref: ServiceBackendRef): ResolvedBackend {
     const id = backendId(namespace, ref);
     const port = String(ref.portNumber ?? ref.portName);
     const service = `${namespace}/${ref.service}`;
@@ -202,4 +221,13 @@ function endpointPort(ports: unknown[], match: PortMatch, single: boolean): numb
     if (name === match.name || (single && ports.length === 1 && (name === '' || match.name === ''))) return p.port;
   }
   return undefined;
+}
+
+const NO_SLICES: StoredObject[] = [];
+const resolved = new WeakMap<StoredObject, Map<string, { eps: StoredObject | undefined; slices: StoredObject[]; result: ResolvedBackend }>>();
+
+function sameObjects(a: readonly StoredObject[], b: readonly StoredObject[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
