@@ -114,6 +114,9 @@ for (const workers of [0, 2]) {
 
         aw.child.kill('SIGTERM');
         assert.ok(await idle.closedWithin(1000), 'the idle keep-alive connection is still open 1 s after SIGTERM');
+        // With two workers, `idle` and `busy` may sit on different ones: give the drain message a moment to
+        // reach the other worker too before the held response is released.
+        await new Promise((r) => setTimeout(r, 200));
         slow.releaseHeld();
         const res = await busy.response();
         assert.equal(res.status, 200);
