@@ -14,8 +14,9 @@ import { localResponse } from './local-response.ts';
 import { clientResponseHead, upstreamRequestHead, type ForwardContext } from './forward-headers.ts';
 import { rewritePath, type Route } from '../snapshot/router.ts';
 import type { UpstreamConn, UpstreamOwner } from './upstream.ts';
-import { settle, type Endpoint } from './backends.ts';
-import { isIdempotent, selectEndpoint, useCanary, type RuntimePolicy } from './route-policy.ts';
+import type { Endpoint } from './backends.ts';
+import { Attempts } from './attempts.ts';
+import { isIdempotent, useCanary, type RuntimePolicy } from './route-policy.ts';
 import type { DataPlane } from './dataplane.ts';
 
 // Connection phases.
@@ -63,13 +64,10 @@ export class ClientConn implements UpstreamOwner {
   #req: RequestHead | null = null;
   #route: Route | null = null;
   #path = '';
-  #endpoint: Endpoint | null = null;
-  /** The current endpoint's in-flight count includes this exchange. */
-  #inflight = false;
+  /** Endpoints tried for the current request, in-flight accounting, affinity cookie. */
+  #try = new Attempts();
   #backendId = '';
   #policy: RuntimePolicy;
-  /** Set-Cookie line for affinity ('' for none). */
-  #setCookie = '';
   /** Request body bytes already sent upstream, kept (up to --retry-body-limit) so a failed attempt can be retried. */
   #held: Buffer[] | null = null;
   #heldBytes = 0;
@@ -83,7 +81,6 @@ export class ClientConn implements UpstreamOwner {
   #reqScanner: ChunkedScanner | null = null;
   #reqDone = false;
   #keepAlive = false;
-  #attempts = 0;
 
   // Current upstream and response.
   #up: UpstreamConn | null = null;
@@ -201,7 +198,6 @@ export class ClientConn implements UpstreamOwner {
   #startRequest(req: RequestHead): void {
     this.phase = EXCHANGE;
     this.#req = req;
-    this.#attempts = 0;
     this.#reqDone = false;
     this.#keepAlive = req.keepAlive && !this.#closeAfter && !this.plane.draining;
     if (req.chunked) {
@@ -244,11 +240,10 @@ export class ClientConn implements UpstreamOwner {
     }
     const limit = this.#policy.bodySizeLimit;
     if (limit > 0 && req.contentLength > limit) return this.#respondLocal(413);
-    this.#endpoint = null;
+    this.#try.reset();
     this.#held = null;
     this.#heldBytes = 0;
     this.#heldOverflow = false;
-    this.#setCookie = '';
     this.#lastTimeout = false;
     this.#connect();
   }
@@ -257,15 +252,8 @@ export class ClientConn implements UpstreamOwner {
   #connect(): void {
     const group = this.plane.backends.get(this.#backendId);
     const now = clock.now;
-    const sel = group === undefined ? null : selectEndpoint(group, this.#policy, this.#req!, this.ctx, now, this.#endpoint);
-    if (sel === null) return this.#respondLocal(this.#attempts === 0 ? 503 : this.#lastTimeout ? 504 : 502);
-    const ep = sel.endpoint;
-    // The cookie of the attempt that answers wins (a retry re-pins affinity to the new endpoint).
-    if (sel.setCookie !== '' || this.#attempts === 0) this.#setCookie = sel.setCookie;
-    this.#endpoint = ep;
-    ep.inflight++;
-    this.#inflight = true;
-    this.#attempts++;
+    const ep = this.#try.next(group, this.#policy, this.#req!, this.ctx, now);
+    if (ep === null) return this.#respondLocal(this.#try.count === 0 ? 503 : this.#lastTimeout ? 504 : 502);
     this.#upSent = false;
     this.#resPhase = RES_HEAD;
     this.#resBuf = null;
@@ -366,7 +354,7 @@ export class ClientConn implements UpstreamOwner {
   /** May the failed attempt be retried on another endpoint (proxy-next-upstream)? */
   #mayRetry(cause: 'error' | 'timeout' | 'status', sent: boolean): boolean {
     const p = this.#policy;
-    if (this.#attempts >= p.tries || this.#resStarted) return false;
+    if (this.#try.count >= p.tries || this.#resStarted) return false;
     if (cause === 'error' && !p.retryOnError) return false;
     if (cause === 'timeout' && !p.retryOnTimeout) return false;
     if (!sent) return true; // nothing reached the backend: any method may go elsewhere
@@ -377,11 +365,8 @@ export class ClientConn implements UpstreamOwner {
 
   /** Ends this exchange's claim on its endpoint (in-flight count), recording the outcome for health and EWMA. */
   #releaseEndpoint(outcome: 'ok' | 'failed' | 'aborted', reason = ''): void {
-    const ep = this.#endpoint;
-    if (ep === null || !this.#inflight) return;
-    this.#inflight = false;
     const rtt = this.#sentAt < 0 ? -1 : performance.now() - this.#sentAt;
-    const event = settle(ep, this.#backendId, outcome, rtt, clock.now, reason);
+    const event = this.#try.release(this.#backendId, outcome, rtt, clock.now, reason);
     if (event !== null) this.plane.endpointEvent(event);
   }
 
@@ -493,7 +478,7 @@ export class ClientConn implements UpstreamOwner {
       // client connection cannot be resynchronised, so it closes after this response.
       if (!this.#reqDone) this.#keepAlive = false;
       let head = clientResponseHead(res, chunked, this.#keepAlive, req.versionMinor, false, this.ctx.proto === 'https' ? this.plane.options.hsts : '');
-      if (this.#setCookie !== '') head = head.slice(0, -2) + this.#setCookie + '\r\n';
+      if (this.#try.setCookie !== '') head = head.slice(0, -2) + this.#try.setCookie + '\r\n';
       this.#resStarted = true;
       if (this.#resPhase === RES_NONE) {
         this.socket.write(head, 'latin1');
@@ -624,12 +609,10 @@ export class ClientConn implements UpstreamOwner {
     // Nothing received. A reused keep-alive connection may have been closed by the upstream just as we
     // sent (RFC 9112 §9.3.1): that is no fault of the endpoint; send again on a fresh connection.
     // Not for a POST unless allowed: the backend may have acted on it before closing.
-    if (up.reused && this.#resBuf === null && (this.#bodyKind === BODY_NONE || !this.#heldOverflow) && this.#attempts < this.#policy.tries + 2 &&
+    if (up.reused && this.#resBuf === null && (this.#bodyKind === BODY_NONE || !this.#heldOverflow) && this.#try.count < this.#policy.tries + 2 &&
       (isIdempotent(this.#req!.method) || this.#policy.retryNonIdempotent)) {
       this.#releaseEndpoint('aborted');
-      const ep = this.#endpoint;
-      this.#endpoint = null;
-      this.#retrySame(ep!);
+      this.#retrySame(this.#try.endpoint!);
       return;
     }
     const timedOut = err !== undefined && (err as NodeJS.ErrnoException).code === 'ETIMEDOUT';
@@ -638,10 +621,7 @@ export class ClientConn implements UpstreamOwner {
 
   /** A stale pooled connection failed: the same endpoint gets the request again on a new connection. */
   #retrySame(ep: Endpoint): void {
-    this.#attempts++;
-    ep.inflight++;
-    this.#endpoint = ep;
-    this.#inflight = true;
+    this.#try.again(ep);
     this.#upSent = false;
     this.#resBuf = null;
     this.#resScanFrom = 0;

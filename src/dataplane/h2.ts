@@ -11,8 +11,8 @@ import { parseResponseHead, responseBodyKind, type ResponseHead } from './http1/
 import { localAuthority, upstreamRequestHead, type ForwardContext } from './forward-headers.ts';
 import { reasonPhrase, SERVER_NAME } from './local-response.ts';
 import { rewritePath, type Route } from '../snapshot/router.ts';
-import { settle, type Endpoint } from './backends.ts';
-import { isIdempotent, selectEndpoint, useCanary, type RuntimePolicy } from './route-policy.ts';
+import { Attempts } from './attempts.ts';
+import { isIdempotent, useCanary, type RuntimePolicy } from './route-policy.ts';
 import type { UpstreamConn, UpstreamOwner } from './upstream.ts';
 import type { DataPlane } from './dataplane.ts';
 
@@ -92,12 +92,9 @@ class H2Exchange implements UpstreamOwner {
   #route: Route | null = null;
   #path = '';
   #up: UpstreamConn | null = null;
-  #endpoint: Endpoint | null = null;
-  #inflight = false;
+  #try = new Attempts();
   #backendId = '';
   #policy: RuntimePolicy;
-  #setCookie = '';
-  #attempts = 0;
   #hasBody = false;
   #reqDone = false;
   #resBuf: Buffer | null = null;
@@ -165,14 +162,8 @@ class H2Exchange implements UpstreamOwner {
   #connect(): void {
     const plane = this.#front.plane;
     const group = plane.backends.get(this.#backendId);
-    const sel = group === undefined ? null : selectEndpoint(group, this.#policy, this.#req!, this.#ctx, clock.now, this.#endpoint);
-    if (sel === null) return this.#local(503);
-    const ep = sel.endpoint;
-    if (sel.setCookie !== '' || this.#attempts === 0) this.#setCookie = sel.setCookie;
-    this.#endpoint = ep;
-    ep.inflight++;
-    this.#inflight = true;
-    this.#attempts++;
+    const ep = this.#try.next(group, this.#policy, this.#req!, this.#ctx, clock.now);
+    if (ep === null) return this.#local(503);
     this.#resBuf = null;
     const up = plane.pool.acquire(ep, this, this.#policy.tls);
     this.#up = up;
@@ -182,10 +173,7 @@ class H2Exchange implements UpstreamOwner {
 
   /** Ends the exchange's claim on its endpoint, recording success or failure for passive health. */
   #release(outcome: 'ok' | 'failed' | 'aborted', reason = ''): void {
-    const ep = this.#endpoint;
-    if (ep === null || !this.#inflight) return;
-    this.#inflight = false;
-    const event = settle(ep, this.#backendId, outcome, -1, clock.now, reason);
+    const event = this.#try.release(this.#backendId, outcome, -1, clock.now, reason);
     if (event !== null) this.#front.plane.endpointEvent(event);
   }
 
@@ -271,9 +259,9 @@ class H2Exchange implements UpstreamOwner {
     }
     if (!hasDate) out.date = clock.date;
     if (!hasServer) out.server = SERVER_NAME;
-    if (this.#setCookie !== '') {
+    if (this.#try.setCookie !== '') {
       // Affinity: the Set-Cookie line built for HTTP/1.1, as a header value here.
-      const v = this.#setCookie.slice('Set-Cookie: '.length, -2);
+      const v = this.#try.setCookie.slice('Set-Cookie: '.length, -2);
       const prev = out['set-cookie'];
       out['set-cookie'] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [String(prev), v];
     }
@@ -347,7 +335,7 @@ class H2Exchange implements UpstreamOwner {
     const stale = up.reused && this.#resBuf === null;
     this.#release(stale ? 'aborted' : 'failed', err?.message ?? 'connection closed');
     // A stale pooled connection, or nothing sent yet: another attempt is safe for a body-less request.
-    if (!this.#hasBody && this.#resBuf === null && this.#attempts < this.#policy.tries + (stale ? 1 : 0) && (stale || !up.connected || isIdempotent(this.#req!.method))) return this.#connect();
+    if (!this.#hasBody && this.#resBuf === null && this.#try.count < this.#policy.tries + (stale ? 1 : 0) && (stale || !up.connected || isIdempotent(this.#req!.method))) return this.#connect();
     this.#fail((err as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' ? 504 : 502);
   }
 
