@@ -102,10 +102,6 @@ function firstHop(xff: string): string {
   return (i < 0 ? xff : xff.slice(0, i)).trim();
 }
 
-export const FRAMING_NONE = 0;
-export const FRAMING_CHUNKED = 1;
-export const FRAMING_CLOSE = 2;
-
 /**
  * The response head for the client: upstream status and end-to-end headers, Date and Server when the
  * upstream sent none, framing and persistence for this client.

@@ -109,8 +109,3 @@ function applyRecord<T>(base: Record<string, T>, d: RecordDelta<T>): Record<stri
   Object.assign(out, d.set);
   return out;
 }
-
-export function deltaSize(d: TableDelta): number {
-  return Object.keys(d.hosts.set).length + d.hosts.del.length + Object.keys(d.wildcards.set).length + d.wildcards.del.length +
-    Object.keys(d.backends.set).length + d.backends.del.length;
-}
