@@ -122,23 +122,39 @@ export interface Archway {
  * Starts Archway in this process on 127.0.0.1 ephemeral ports, serving `files` written to a fresh temp
  * directory. Its stderr output during start (diagnostics, "listening on") is captured, not printed.
  */
+/**
+ * Captures what this process writes on stderr (the in-process controller's log lines and
+ * diagnostics) until restored; keeps the last MiB. Worker processes write to the inherited fd directly.
+ */
+export function captureStderr(): { text(): string; restore(): void } {
+  const original = process.stderr.write;
+  let buf = '';
+  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
+    buf += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+    if (buf.length > 1 << 20) buf = buf.slice(-(1 << 19));
+    return true;
+  }) as typeof process.stderr.write;
+  return {
+    text: () => buf,
+    restore: () => {
+      process.stderr.write = original;
+    },
+  };
+}
+
 export async function startArchway(files: Record<string, string>, extraArgs: string[] = []): Promise<Archway> {
   const dir = await manifestDir(files);
   // The data plane runs in this process (--workers 0) unless a test asks for workers.
   const workers = extraArgs.some((a) => a === '--workers' || a.startsWith('--workers=')) ? [] : ['--workers', '0'];
   const config = parseServeArgs([...ephemeral(extraArgs), '--manifests', dir, ...workers, ...extraArgs]);
-  let captured = '';
-  const original = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
-    captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  }) as typeof process.stderr.write;
+  const capture = captureStderr();
   let running: RunningServer;
   try {
     running = await startServe(config);
   } finally {
-    process.stderr.write = original;
+    capture.restore();
   }
+  const captured = capture.text();
   let stopped = false;
   return {
     port: running.httpPort,

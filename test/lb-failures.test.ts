@@ -10,7 +10,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:ht
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, test } from 'node:test';
-import { adminJson, backend, httpBackend, ingress, onRequestHead, refusedPort, rule, sleep, startArchway, tcpBackend, yamlDocs, type Archway, type TestServer } from './harness.ts';
+import { adminJson, backend, captureStderr, httpBackend, ingress, onRequestHead, refusedPort, rule, sleep, startArchway, tcpBackend, yamlDocs, type Archway, type TestServer } from './harness.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -111,16 +111,6 @@ async function blackhole(): Promise<{ port: number; close(): Promise<void> }> {
   };
 }
 
-/** Captures what the process writes on stderr (Archway's log lines) until restored. */
-function captureStderr(): { text(): string; restore(): void } {
-  let captured = '';
-  const original = process.stderr.write;
-  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
-    captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  }) as typeof process.stderr.write;
-  return { text: () => captured, restore: () => void (process.stderr.write = original) };
-}
 
 interface EventItem { type: string; reason: string; message: string; count: number; involvedObject: { kind: string; name: string } }
 

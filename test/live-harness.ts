@@ -7,7 +7,7 @@ import { Agent, request as httpRequest, type IncomingMessage, type Server as Htt
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { httpBackend, sleep, type TestServer } from './harness.ts';
+import { captureStderr, httpBackend, sleep, type TestServer } from './harness.ts';
 import { mulberry32 } from '../src/util/prng.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -298,19 +298,7 @@ export async function namedBackend(name: string): Promise<NamedBackend> {
  */
 export function muteStderr(): { text(): string; restore(): void } {
   if (process.env.LIVE_VERBOSE) return { text: () => '', restore() {} };
-  const original = process.stderr.write;
-  let buf = '';
-  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
-    buf += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    if (buf.length > 1 << 20) buf = buf.slice(-(1 << 19));
-    return true;
-  }) as typeof process.stderr.write;
-  return {
-    text: () => buf,
-    restore: () => {
-      process.stderr.write = original;
-    },
-  };
+  return captureStderr();
 }
 
 /** Runs `f`; when it throws, prints what `mute` kept (the controller's log explains most start failures). */

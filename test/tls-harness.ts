@@ -403,24 +403,5 @@ export function closeSession(session: ClientHttp2Session): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Waiting and output
 
-export { waitFor } from './live-harness.ts';
+export { muteStderr, waitFor } from './live-harness.ts';
 
-/**
- * Keeps what the in-process controller writes to stderr (diagnostics, swaps) out of the test output;
- * `text()` returns it. Worker processes write to the inherited descriptor directly.
- */
-export function muteStderr(): { text(): string; restore(): void } {
-  const original = process.stderr.write;
-  let buf = '';
-  process.stderr.write = ((chunk: string | Uint8Array): boolean => {
-    buf += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    if (buf.length > 1 << 20) buf = buf.slice(-(1 << 19));
-    return true;
-  }) as typeof process.stderr.write;
-  return {
-    text: () => buf,
-    restore: () => {
-      process.stderr.write = original;
-    },
-  };
-}
