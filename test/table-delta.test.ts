@@ -1,11 +1,12 @@
+// Table deltas (src/snapshot/delta.ts) from manifests to a serving data plane: what the primary ships to workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { build } from '../model/build.ts';
-import { ObjectStore } from '../model/objects.ts';
-import { parseManifestText } from '../sources/manifest-parse.ts';
-import { compile } from './compile.ts';
-import { applyDelta, diffTables, fingerprintTable } from './delta.ts';
-import { Router } from './router.ts';
+import { build } from '../src/model/build.ts';
+import { ObjectStore } from '../src/model/objects.ts';
+import { parseManifestText } from '../src/sources/manifest-parse.ts';
+import { compile } from '../src/snapshot/compile.ts';
+import { applyDelta, diffTables, fingerprintTable } from '../src/snapshot/delta.ts';
+import { Router } from '../src/snapshot/router.ts';
 
 function table(yaml: string) {
   const store = new ObjectStore();
@@ -60,4 +61,36 @@ test('an unchanged table gives an empty delta', () => {
   const a = table(svc('one', 1001) + ing('i1', 'a.example', '/', 'one'));
   const { delta } = diffTables(a, fingerprintTable(a), a);
   assert.deepEqual([delta.hosts, delta.wildcards, delta.backends, delta.certificates], [{ set: {}, del: [] }, { set: {}, del: [] }, { set: {}, del: [] }, { set: {}, del: [] }]);
+});
+
+test('a worker applies a delta only onto its base table, and then serves the new routes over a socket', async () => {
+  const { DataPlane } = await import('../src/dataplane/dataplane.ts');
+  const { createServer, request } = await import('node:http');
+  const backend = createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', () => r()));
+  const port = (backend.address() as { port: number }).port;
+  const a = table(svc('one', port) + ing('i1', 'a.example', '/', 'one'));
+  const b = table(svc('one', port) + ing('i1', 'a.example', '/', 'one') + ing('i2', 'b.example', '/', 'one'));
+  const c = table(svc('one', port) + ing('i2', 'b.example', '/', 'one'));
+  const plane = new DataPlane();
+  try {
+    plane.setTable(a);
+    const listen = await plane.listenHttp('127.0.0.1', 0);
+    const status = (host: string) => new Promise<number>((resolve, reject) => {
+      const r = request({ host: '127.0.0.1', port: listen, path: '/', headers: { host } }, (res) => { res.resume(); resolve(res.statusCode!); });
+      r.on('error', reject);
+      r.end();
+    });
+    // A delta computed from another table than the one held is refused (the sender then ships the whole table).
+    assert.equal(plane.applyDelta(diffTables(b, fingerprintTable(b), c).delta), false);
+    assert.equal(plane.table?.hash, a.hash);
+    assert.equal(await status('b.example'), 404);
+    assert.equal(plane.applyDelta(diffTables(a, fingerprintTable(a), b).delta), true);
+    assert.equal(plane.table?.hash, b.hash);
+    assert.equal(await status('b.example'), 200);
+    assert.equal(await status('a.example'), 200);
+  } finally {
+    plane.close();
+    backend.close();
+  }
 });
