@@ -5,6 +5,7 @@ import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { Diagnostic } from '../model/diagnostics.ts';
 import { API_VERSIONS, CLUSTER_SCOPED, KNOWN_KINDS, asObject, type JsonObject, type Kind, type StoredObject } from '../model/objects.ts';
+import { compactDocument, rememberFingerprint } from './fingerprint.ts';
 
 export interface ParsedFile {
   objects: StoredObject[];
@@ -133,8 +134,10 @@ function parseSlow(text: string, offset: number, file: string, out: ParsedFile):
 function addObject(value: unknown, file: string, line: number, out: ParsedFile): void {
   const bad = (code: string, message: string, field?: string, object?: string): void =>
     void out.diagnostics.push({ code, severity: 'error', message: `${message}; object skipped`, file, line, field, object });
-  const obj = asObject(value);
-  if (!obj) return bad('MANIFEST_NOT_AN_OBJECT', 'a manifest document must be a mapping with apiVersion, kind and metadata');
+  const parsed = asObject(value);
+  if (!parsed) return bad('MANIFEST_NOT_AN_OBJECT', 'a manifest document must be a mapping with apiVersion, kind and metadata');
+  // Everything kept below comes from the compact copy, never from the parser's output (see fingerprint.ts).
+  const { raw: obj, fingerprint } = compactDocument(parsed);
   const kind = obj.kind;
   if (typeof kind !== 'string' || kind === '') return bad('MANIFEST_NO_KIND', 'kind is required', 'kind');
   const meta = asObject(obj.metadata);
@@ -159,7 +162,9 @@ function addObject(value: unknown, file: string, line: number, out: ParsedFile):
       return bad('MANIFEST_BAD_NAMESPACE', 'metadata.namespace must be a DNS-1123 label', 'metadata.namespace', label);
     } else namespace = ns;
   }
-  out.objects.push({ kind: k, apiVersion, namespace, name, raw: obj as JsonObject, origin: { file, line } });
+  const stored: StoredObject = { kind: k, apiVersion, namespace, name, raw: obj, origin: { file, line } };
+  rememberFingerprint(stored, fingerprint);
+  out.objects.push(stored);
 }
 
 function firstLine(s: string): string {

@@ -6,6 +6,7 @@
 import { stat } from 'node:fs/promises';
 import type { Diagnostic } from '../model/diagnostics.ts';
 import { describeObject, objectKey, ObjectStore, type Kind, type StoredObject } from '../model/objects.ts';
+import { fingerprint } from './fingerprint.ts';
 import { listManifestFiles, readManifestFile } from './manifest-files.ts';
 
 export interface SourceSnapshot {
@@ -153,13 +154,4 @@ async function statSignature(file: string): Promise<string> {
   } catch {
     return '';
   }
-}
-
-/** Serialised form of an object, computed once per parsed object (unchanged files keep their objects). */
-const fingerprints = new WeakMap<StoredObject, string>();
-
-export function fingerprint(o: StoredObject): string {
-  let fp = fingerprints.get(o);
-  if (fp === undefined) fingerprints.set(o, (fp = JSON.stringify(o.raw)));
-  return fp;
 }
