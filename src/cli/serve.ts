@@ -13,6 +13,7 @@ import type { EndpointEvent } from '../dataplane/backends.ts';
 import { ManifestSource } from '../sources/manifest-source.ts';
 import { ManifestWatcher } from '../sources/watch.ts';
 import { WorkerPool } from '../workers/worker-pool.ts';
+import { MemoryReleaser } from '../util/memory-release.ts';
 import type { ServeConfig } from './serve-options.ts';
 
 export interface RunningServer {
@@ -83,7 +84,15 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     },
   }, config.adminBind, config.adminPort);
 
-  const watcher = new ManifestWatcher(() => void controller.refresh());
+  // After a rebuild the pages its garbage occupied stay resident until released (util/memory-release.ts).
+  const releaser = new MemoryReleaser();
+  const syncCount = () => controller.counters.fullSyncs + controller.counters.fastLaneSyncs;
+  const watcher = new ManifestWatcher(() => {
+    const before = syncCount();
+    void controller.refresh().then(() => {
+      if (syncCount() !== before) releaser.afterBurst();
+    });
+  });
   let httpPort: number;
   let httpsPort: number;
   try {
@@ -97,6 +106,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     }
     if (workers) await workers.waitApplied();
     await watcher.start(config.manifests);
+    releaser.afterBurst();
   } catch (e) {
     watcher.close();
     plane?.close();
@@ -118,6 +128,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     async shutdown() {
       shuttingDown = true;
       watcher.close();
+      releaser.cancel();
       stderrLog.info(`shutting down: finishing in-flight requests (grace period ${config.shutdownGraceMs} ms)`);
       if (plane) {
         await plane.drain();
@@ -130,6 +141,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     async stop() {
       shuttingDown = true;
       watcher.close();
+      releaser.cancel();
       plane?.close();
       await workers?.stop(0);
       await closeServer(admin.server);

@@ -2,9 +2,12 @@
 // received from the primary over IPC. Knows nothing of Kubernetes (ARCHITECTURE.md rule 6).
 
 import { DataPlane } from '../dataplane/dataplane.ts';
+import { MemoryReleaser } from '../util/memory-release.ts';
 import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
 
 let plane: DataPlane | null = null;
+/** A full table or backend list replaces a lot of objects: give the freed pages back once it settles. */
+const releaser = new MemoryReleaser();
 
 function send(m: FromWorker): void {
   process.send?.(m);
@@ -21,6 +24,7 @@ process.on('message', (raw: unknown) => {
     case 'table':
       plane?.setTable(m.table);
       send({ type: 'applied', hash: m.table.hash });
+      releaser.afterBurst();
       break;
     case 'delta':
       if (plane?.applyDelta(m.delta)) send({ type: 'applied', hash: m.delta.hash });
@@ -29,6 +33,7 @@ process.on('message', (raw: unknown) => {
     case 'backends':
       plane?.setBackends(m.hash, m.backends);
       send({ type: 'applied', hash: m.hash });
+      releaser.afterBurst();
       break;
     case 'stats':
       if (plane) send({ type: 'stats', id: m.id, stats: { ...plane.stats, openConnections: plane.openConnections, idleUpstreamConnections: plane.pool.idleCount() } });

@@ -1,0 +1,32 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryReleaser } from './memory-release.ts';
+
+test('a release after a burst of garbage gives resident memory back', () => {
+  const releaser = new MemoryReleaser();
+  releaser.releaseNow();
+  const base = process.memoryUsage.rss();
+  // ~100 MB of short-lived objects: the young generation grows and old-space pages are freed to V8's pool.
+  let keep: { i: number; s: string }[] | null = [];
+  for (let i = 0; i < 1_500_000; i++) keep.push({ i, s: `item-${i}` });
+  keep = null;
+  const before = process.memoryUsage.rss();
+  assert.ok(before > base + 50 * 2 ** 20, `the burst should have grown RSS (base ${base >> 20} MB, now ${before >> 20} MB)`);
+  const r = releaser.releaseNow();
+  assert.ok(r.rssAfter < before - 40 * 2 ** 20, `RSS ${before >> 20} -> ${r.rssAfter >> 20} MB`);
+  assert.equal(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'gc stays unexposed to the program');
+});
+
+test('afterBurst releases once, after the quiet period, however many bursts came', async () => {
+  const releaser = new MemoryReleaser(40);
+  let releases = 0;
+  releaser.onRelease = () => releases++;
+  for (let i = 0; i < 5; i++) {
+    releaser.afterBurst();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(releases, 0, 'no release while bursts keep coming');
+  await new Promise((r) => setTimeout(r, 120));
+  assert.equal(releases, 1);
+  releaser.cancel();
+});
