@@ -121,9 +121,15 @@ export function rewritePath(route: Route, path: string): string {
   });
 }
 
+/** Hosts without Exact paths (most) share one empty map. */
+const NO_EXACT: Map<string, Route> = new Map();
+
 function compileHost(t: HostTable): CompiledHost {
-  const exact = new Map<string, Route>();
-  for (const [p, a] of Object.entries(t.exact)) exact.set(p, compileAction(a));
+  let exact = NO_EXACT;
+  for (const p in t.exact) {
+    if (exact === NO_EXACT) exact = new Map();
+    exact.set(p, compileAction(t.exact[p]));
+  }
   const ordered: Entry[] = t.ordered.map((e) => {
     const route = compileAction(e.action);
     if (e.match === 'prefix') return { regex: undefined, prefix: e.value, length: e.length, route };
@@ -135,7 +141,16 @@ function compileHost(t: HostTable): CompiledHost {
   return { exact, exactLengths: exact.size, ordered, fallback: t.fallback ? compileAction(t.fallback) : null, appRoot: t.appRoot };
 }
 
+/** Shared actions (compile's interning) give shared routes, across tables too while the action lives. */
+const compiledActions = new WeakMap<RouteAction, Route>();
+
 function compileAction(a: RouteAction): Route {
+  let route = compiledActions.get(a);
+  if (route === undefined) compiledActions.set(a, (route = compileActionNow(a)));
+  return route;
+}
+
+function compileActionNow(a: RouteAction): Route {
   let rewriteRe: UserRegex | undefined;
   if (a.rewrite) {
     const re = compileUserRegex(a.rewrite.pattern);
