@@ -1,5 +1,10 @@
 #!/usr/bin/env node
-// Entry point for `npx archway`: Node 24 runs the TypeScript sources directly (type stripping).
-import { main } from '../src/main.ts';
+// Entry point for `npx archway`: Node 24 runs the TypeScript sources directly (type stripping). The
+// compile cache is turned on before the first .ts module loads, so a warm start never loads Node's
+// type-stripping transpiler (src/util/compile-cache.ts says why that matters). Without a writable
+// cache directory Node simply runs without it.
+import { enableCompileCache } from 'node:module';
 
+enableCompileCache();
+const { main } = await import('../src/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -16,7 +16,7 @@ import type { RunningBackends } from '../demo/backends.ts';
 import { checkRoute, curlLines, DEMO_ROUTES, TEST_INGRESS_NOTE } from '../demo/routes.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = `${REPO}src/main.ts`;
+const MAIN = `${REPO}bin/archway.js`;
 const EXAMPLES = `${REPO}examples`;
 const READY_TIMEOUT_MS = 60_000;
 

@@ -8,6 +8,7 @@ import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
 import { diffTables, fingerprintTable, type TableDelta, type TableFingerprints } from '../snapshot/delta.ts';
 import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
 import type { EndpointEvent } from '../dataplane/backends.ts';
+import { envWithCompileCache } from '../util/compile-cache.ts';
 
 const WORKER_ENTRY = new URL('./worker-main.ts', import.meta.url);
 
@@ -169,7 +170,7 @@ export class WorkerPool {
   }
 
   #spawn(index: number, restarts: number): void {
-    const child = fork(WORKER_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(WORKER_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: envWithCompileCache() });
     const w: Worker = { index, child, listening: false, appliedHash: '', sentHash: '', restarts };
     this.#workers[index] = w;
     child.on('message', (m: FromWorker) => this.#onMessage(w, m));
