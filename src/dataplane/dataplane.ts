@@ -89,6 +89,7 @@ export class DataPlane {
   readonly stats: DataPlaneStats = { connections: 0, requests: 0, responses: 0, badRequests: 0, upstreamErrors: 0, tlsErrors: 0, retries: 0 };
   router: Router;
   backends: Map<string, BackendGroup> = new Map();
+  /** The current table without its plain host entries (see withoutHosts); `router` routes. */
   table: RoutingTable | null = null;
   draining = false;
   #servers: Server[] = [];
@@ -122,7 +123,7 @@ export class DataPlane {
   setTable(table: RoutingTable): void {
     const router = new Router(table);
     this.router = router;
-    this.table = table;
+    this.table = withoutHosts(table);
     if (this.#tls) this.#installTls(table);
     this.#installBackends(table.backends);
   }
@@ -136,7 +137,7 @@ export class DataPlane {
     if (base === null || base.hash !== delta.baseHash) return false;
     const table = applyDelta(base, delta);
     this.router = new Router(table, { router: this.router, delta });
-    this.table = table;
+    this.table = withoutHosts(table);
     if (this.#tls) this.#installTls(table);
     this.#installBackends(table.backends);
     return true;
@@ -323,4 +324,15 @@ export class DataPlane {
 
 function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
+}
+
+const NO_HOSTS: Record<string, never> = Object.freeze({});
+
+/**
+ * The table as the data plane keeps it: the router holds the hosts in compiled form and deltas patch
+ * the router, so the plain host entries are never read again (10 MB per worker at 10,000 Ingresses,
+ * issue 4 item 10). Hash, backends, TLS and the host-less rules stay.
+ */
+function withoutHosts(t: RoutingTable): RoutingTable {
+  return { ...t, hosts: NO_HOSTS, wildcards: NO_HOSTS };
 }
