@@ -133,7 +133,7 @@ spec:
 
 // ---- command line ---------------------------------------------------------------------------
 
-export const DEFAULT_ARCHWAY_CMD = 'node {tree}/src/main.ts';
+export const DEFAULT_ARCHWAY_CMD = 'node {tree}/bin/archway.js';
 
 export interface Placeholders {
   tree: string;

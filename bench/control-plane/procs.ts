@@ -40,7 +40,7 @@ export interface LogLine {
   text: string;
 }
 
-/** A running Archway instance (`node src/main.ts serve ...`), leader of its own process group. */
+/** A running Archway instance (`node bin/archway.js serve ...`, as `npx archway` runs it), leader of its own process group. */
 export class ArchwayProcess {
   readonly child: ChildProcess;
   readonly startedAt: number;
@@ -52,7 +52,8 @@ export class ArchwayProcess {
 
   constructor(nodeArgs: string[], archwayDir: string, args: string[]) {
     this.startedAt = now();
-    this.child = spawn(process.execPath, [...nodeArgs, 'src/main.ts', ...args], {
+    // bin/archway.js, the command users run: it turns Node's compile cache on before any TypeScript loads.
+    this.child = spawn(process.execPath, [...nodeArgs, 'bin/archway.js', ...args], {
       cwd: archwayDir,
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
@@ -260,6 +261,8 @@ export interface ProcMemory {
   pid: number;
   rssKb: number;
   hwmKb: number;
+  /** Proportional set size: shared pages (the node binary, mapped by every process) divided among their users. */
+  pssKb: number;
 }
 
 function statusField(text: string, field: string): number {
@@ -267,13 +270,19 @@ function statusField(text: string, field: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** VmRSS and VmHWM (peak RSS) of every process of the tree. */
+/** VmRSS, VmHWM (peak RSS) and PSS of every process of the tree. */
 export function treeMemory(root: number): ProcMemory[] {
   const out: ProcMemory[] = [];
   for (const pid of processTree(root)) {
     try {
       const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-      out.push({ pid, rssKb: statusField(s, 'VmRSS'), hwmKb: statusField(s, 'VmHWM') });
+      let pssKb = 0;
+      try {
+        pssKb = statusField(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss');
+      } catch {
+        // no smaps_rollup (old kernel): PSS stays 0 and the report shows '-'
+      }
+      out.push({ pid, rssKb: statusField(s, 'VmRSS'), hwmKb: statusField(s, 'VmHWM'), pssKb });
     } catch {
       // exited meanwhile
     }

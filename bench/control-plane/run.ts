@@ -1,7 +1,7 @@
 // Archway control-plane scale benchmark (issue 4 item 10): `npm run bench:control-plane [-- flags]`.
 //
 // For each size (default 1,000 and 10,000 Ingresses) and worker count it generates manifests
-// (generate.ts), starts `node src/main.ts serve` on loopback ports, and measures: start to serving,
+// (generate.ts), starts `node bin/archway.js serve` on loopback ports, and measures: start to serving,
 // file change to serving (an Ingress change and an Endpoints-only change, p50/p99/max, every worker),
 // resident memory of the whole process tree and idle CPU. In a separate process it measures the
 // routing lookup cost for a small and a large table, and where the control-plane time and memory go
@@ -149,10 +149,14 @@ function machineCpu(): { busy: number; total: number } {
   return { busy: (total - idle) * 10, total: total * 10 };
 }
 
+/** Memory is sampled this long after the last change: resident memory at rest, not mid-rebuild (the peak is VmHWM). */
+const SETTLE_MS = 3000;
+
 function memorySample(pid: number): MemorySample {
   const m = treeMemory(pid);
   return {
     rssMb: m.reduce((a, p) => a + p.rssKb, 0) / 1024,
+    pssMb: m.reduce((a, p) => a + p.pssKb, 0) / 1024,
     peakMb: m.reduce((a, p) => a + p.hwmKb, 0) / 1024,
     perProcessMb: m.map((p) => p.rssKb / 1024),
   };
@@ -237,7 +241,7 @@ async function runScenario(ctx: Context, size: number, workers: number): Promise
   const result: ScenarioResult = {
     size, workers, files: fleet.fileCount + 1, manifestMb: bytes / 2 ** 20, generateMs, mix: fleet.summary(),
     readyMs: null, serveMs: null, listeningLogMs: null, verified: { ok: 0, total: 0, failures: [] }, diagnostics: {},
-    memoryAfterStart: { rssMb: 0, peakMb: 0, perProcessMb: [] }, memoryAfterChanges: null, idleCpuPct: 0,
+    memoryAfterStart: { rssMb: 0, pssMb: 0, peakMb: 0, perProcessMb: [] }, memoryAfterChanges: null, idleCpuPct: 0,
     ingress: [], endpoints: [],
     ingressFirst: distribution([]), ingressAll: distribution([]), endpointsFirst: distribution([]), endpointsAll: distribution([]),
     exit: '', machineBusyPct: 0,
@@ -307,8 +311,10 @@ async function runScenario(ctx: Context, size: number, workers: number): Promise
     }
     if (result.verified.ok !== result.verified.total) ctx.warnings.push(`${size}/${workers}w: ${result.verified.total - result.verified.ok} of ${result.verified.total} generated routes did not answer as expected: ${result.verified.failures.join('; ')}`);
 
-    // Memory after start, then idle CPU over a window covering several of the watcher's safety-net polls.
-    await sleep(2000);
+    // Memory once the start has settled (Archway gives freed heap pages back 1 s after its last rebuild
+    // or table load: src/util/memory-release.ts), then idle CPU over a window covering several of the
+    // watcher's safety-net polls.
+    await sleep(SETTLE_MS);
     result.memoryAfterStart = memorySample(archway.pid);
     const idle0 = treeCpuMs(archway.pid);
     const idleT0 = now();
@@ -361,6 +367,7 @@ async function runScenario(ctx: Context, size: number, workers: number): Promise
       if (!archway.running) throw new Error(`Archway exited during the Endpoints changes:\n${archway.tail()}`);
       await sleep(250 + ((k * 37) % 200));
     }
+    await sleep(SETTLE_MS);
     result.memoryAfterChanges = memorySample(archway.pid);
   } catch (e) {
     result.error = (e as Error).message.split('\n')[0];
@@ -495,7 +502,7 @@ async function main(argv: string[]): Promise<number> {
       worktree = addWorktree(REPO, resolveRevision(REPO, opts.rev), join(tmpRoot, 'worktree'));
       archwayDir = worktree.path;
     }
-    if (!existsSync(join(archwayDir, 'src', 'main.ts'))) throw new Error(`${archwayDir} is not an Archway checkout (no src/main.ts)`);
+    if (!existsSync(join(archwayDir, 'bin', 'archway.js'))) throw new Error(`${archwayDir} is not an Archway checkout (no bin/archway.js)`);
     const git = gitInfo(archwayDir);
     const warnings: string[] = [];
     const report: Report = {
