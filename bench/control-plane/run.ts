@@ -150,7 +150,7 @@ function machineCpu(): { busy: number; total: number } {
 }
 
 /** Memory is sampled this long after the last change: resident memory at rest, not mid-rebuild (the peak is VmHWM). */
-const SETTLE_MS = 3000;
+const SETTLE_MS = 4000;
 
 function memorySample(pid: number): MemorySample {
   const m = treeMemory(pid);

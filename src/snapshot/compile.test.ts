@@ -132,3 +132,31 @@ test('policy and canary: copied in the table\'s field order, only when set, and 
   assert.notEqual(other.hash, table.hash);
   assert.notEqual(plain.hash, table.hash);
 });
+
+test('a recompile reuses the host tables and actions whose content did not change, and only those', () => {
+  const hostsOf = (aBackend: string): Model['hosts'] => [
+    { host: 'a.com', routes: [route('/x', 'Prefix', 'prefix', aBackend), route('/y', 'Exact', 'exact', 'shared')] },
+    { host: 'b.com', routes: [route('/x', 'Prefix', 'prefix', 'shared'), route('/z', 'Prefix', 'prefix', 'shared')] },
+    { host: '*.c.com', routes: [route('/', 'Prefix', 'prefix', 'shared')], appRoot: '/home' },
+  ];
+  const first = compile(model({ hosts: hostsOf('a1') }));
+  const same = compile(model({ hosts: hostsOf('a1') }));
+  assert.equal(same.hash, first.hash);
+  assert.equal(same.hosts['a.com'], first.hosts['a.com'], 'unchanged host: the very same entry object');
+  assert.equal(same.wildcards['c.com'], first.wildcards['c.com']);
+  // Equal actions are one object, within a host and across hosts and compiles.
+  assert.equal(same.hosts['b.com'].ordered[0].action, same.hosts['b.com'].ordered[1].action);
+  assert.equal(same.hosts['b.com'].ordered[0].action, first.hosts['a.com'].exact['/y']);
+
+  const changed = compile(model({ hosts: hostsOf('a2') }));
+  assert.notEqual(changed.hash, first.hash);
+  assert.notEqual(changed.hosts['a.com'], first.hosts['a.com'], 'a changed host gets a new entry');
+  assert.equal(changed.hosts['a.com'].ordered[0].action.backend, 'a2');
+  assert.equal(changed.hosts['b.com'], first.hosts['b.com']);
+  // Same content as a table compiled from scratch: the reuse is invisible in the result.
+  assert.deepEqual(JSON.parse(JSON.stringify(changed)), JSON.parse(JSON.stringify({ ...changed, hosts: { 'a.com': { exact: { '/y': { backend: 'shared', ingress: 'ns/ing' } }, ordered: [{ match: 'prefix', value: '/x', length: 2, action: { backend: 'a2', ingress: 'ns/ing' } }], fallback: null, appRoot: null }, 'b.com': changed.hosts['b.com'] } })));
+  // An app-root or fallback difference is a content difference too.
+  const rooted = compile(model({ hosts: hostsOf('a1').map((h) => (h.host === '*.c.com' ? { ...h, appRoot: '/other' } : h)) }));
+  assert.notEqual(rooted.wildcards['c.com'], first.wildcards['c.com']);
+  assert.equal(rooted.wildcards['c.com'].appRoot, '/other');
+});

@@ -10,7 +10,7 @@ import type { CanaryTarget } from '../model/canary.ts';
 import type { BackendTable, CanaryAction, HostTable, PathEntry, RouteAction, RoutingTable, TlsTable, UpstreamPolicy } from './table.ts';
 
 export function compile(model: Model): RoutingTable {
-  const action = actionInterner();
+  const action = reuse.interner();
   const controllerDefault = model.controllerDefault ? action(model.controllerDefault) : null;
   const catchAll = model.catchAll ? action(model.catchAll) : null;
   const defaultAction = catchAll ?? controllerDefault;
@@ -18,17 +18,68 @@ export function compile(model: Model): RoutingTable {
   const hosts: Record<string, HostTable> = {};
   const wildcards: Record<string, HostTable> = {};
   let hostless: HostTable | null = null;
+  const previousHosts = reuse.hosts;
+  const nextHosts = new Map<string, HostTable>();
+  /** The host's table, the very object of the previous compile when its content is the same. */
+  const table = (h: HostModel, outer: RouteAction | null): HostTable => {
+    const actions = h.routes.map((r) => action(r.target));
+    const fallback = h.fallback ? action(h.fallback) : outer;
+    let key = `${h.appRoot ?? ''}\u0001${fallback === null ? '' : reuse.idOf(fallback)}`;
+    for (let i = 0; i < actions.length; i++) key += `\u0001${h.routes[i].match}\u0002${h.routes[i].path}\u0002${reuse.idOf(actions[i])}`;
+    let t = nextHosts.get(key) ?? previousHosts.get(key);
+    if (t === undefined) t = hostTable(h, actions, fallback);
+    nextHosts.set(key, t);
+    return t;
+  };
   for (const h of model.hosts) {
-    if (h.host === '') hostless = hostTable(h, defaultAction, action);
-    else if (h.host.startsWith('*.')) wildcards[h.host.slice(2)] = hostTable(h, controllerDefault, action);
-    else hosts[h.host] = hostTable(h, controllerDefault, action);
+    if (h.host === '') hostless = table(h, defaultAction);
+    else if (h.host.startsWith('*.')) wildcards[h.host.slice(2)] = table(h, controllerDefault);
+    else hosts[h.host] = table(h, controllerDefault);
   }
+  reuse.hosts = nextHosts;
 
   const backends: Record<string, BackendTable> = {};
   for (const id of [...model.backends.keys()].sort()) backends[id] = toBackendTable(model.backends.get(id)!);
 
   return withHash({ hosts, wildcards, hostless, defaultAction, backends, tls: tlsTable(model) });
 }
+
+/**
+ * What one compile hands to the next (issue 4 item 10: a change to one of 10,000 Ingresses must not
+ * cost a full compile). Equal actions are the same object across compiles, and a host whose routes,
+ * actions and fallback are unchanged gets the very HostTable of the previous compile, so its
+ * fingerprint (delta.ts memoises them per entry object) is not computed again and the delta to the
+ * workers leaves it out. Keys are content, so this is a cache: it can never change a result.
+ */
+const reuse = {
+  actions: new Map<string, RouteAction>(),
+  hosts: new Map<string, HostTable>(),
+  ids: new WeakMap<RouteAction, number>(),
+  nextId: 0,
+  idOf(a: RouteAction): number {
+    let id = this.ids.get(a);
+    if (id === undefined) this.ids.set(a, (id = this.nextId++));
+    return id;
+  },
+  /**
+   * Routes with equal actions share one action object (most paths of an Ingress go to one backend):
+   * with 10,000 Ingresses that is 50,000 paths but far fewer distinct actions. The sharing survives
+   * the copy to the workers (v8 serialization keeps object identity) and their routers compile each
+   * action once. Only the actions this compile uses are kept for the next one.
+   */
+  interner(): (t: RouteTarget) => RouteAction {
+    const previous = this.actions;
+    const next = new Map<string, RouteAction>();
+    this.actions = next;
+    return (t) => {
+      const a = action(t);
+      const key = a.rewrite || a.forwardedPrefix || a.policy || a.canary ? JSON.stringify(a) : `${a.backend}\n${a.ingress}\n${a.redirectHttps === true}`;
+      let kept = next.get(key);
+      if (kept === undefined) next.set(key, (kept = previous.get(key) ?? a));
+      return kept;
+    };
+  },
+};
 
 /**
  * The table with its content hash. The hash is built from per-entry fingerprints (hosts, wildcards,
@@ -71,43 +122,35 @@ function tlsTable(model: Model): TlsTable {
   return { certificates, hosts, wildcards, defaultCertificate: model.tls.defaultCertificate };
 }
 
+/** Resolved backends are kept across builds while unchanged (ServiceResolver), so their table entries are too. */
+const backendTables = new WeakMap<ResolvedBackend, BackendTable>();
+
 export function toBackendTable(b: ResolvedBackend): BackendTable {
-  return { service: b.service, port: b.port, endpoints: b.endpoints.map((e) => ({ address: e.address, port: e.port })), problem: b.problem?.code ?? null };
+  let t = backendTables.get(b);
+  if (t === undefined) {
+    t = { service: b.service, port: b.port, endpoints: b.endpoints.map((e) => ({ address: e.address, port: e.port })), problem: b.problem?.code ?? null };
+    backendTables.set(b, t);
+  }
+  return t;
 }
 
-function hostTable(h: HostModel, outerFallback: RouteAction | null, action: (t: RouteTarget) => RouteAction): HostTable {
+/** `actions[i]` is the action of `h.routes[i]`. */
+function hostTable(h: HostModel, actions: RouteAction[], fallback: RouteAction | null): HostTable {
   const exact: Record<string, RouteAction> = {};
   const ordered: PathEntry[] = [];
-  for (const r of h.routes) {
+  h.routes.forEach((r, i) => {
     if (r.match === 'exact') {
-      exact[r.path] ??= action(r.target);
+      exact[r.path] ??= actions[i];
     } else if (r.match === 'prefix') {
       // ImplementationSpecific without regex uses Prefix semantics; an empty path means '/'.
       const path = r.path === '' ? '/' : r.path;
       const value = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-      ordered.push({ match: 'prefix', value, length: r.path.length, action: action(r.target) });
+      ordered.push({ match: 'prefix', value, length: r.path.length, action: actions[i] });
     } else {
-      ordered.push({ match: 'regex', value: pathPatternSource(r.path), length: r.path.length, action: action(r.target) });
+      ordered.push({ match: 'regex', value: pathPatternSource(r.path), length: r.path.length, action: actions[i] });
     }
-  }
-  return { exact: sortedRecord(exact), ordered, fallback: h.fallback ? action(h.fallback) : outerFallback, appRoot: h.appRoot ?? null };
-}
-
-/**
- * Routes with equal actions share one action object (most paths of an Ingress go to one backend): with
- * 10,000 Ingresses that is 50,000 paths but far fewer distinct actions. The sharing survives the copy
- * to the workers (v8 serialization keeps object identity) and their routers compile each action once.
- */
-function actionInterner(): (t: RouteTarget) => RouteAction {
-  const seen = new Map<string, RouteAction>();
-  return (t) => {
-    const a = action(t);
-    const key = a.rewrite || a.forwardedPrefix || a.policy || a.canary ? JSON.stringify(a) : `${a.backend}\n${a.ingress}\n${a.redirectHttps === true}`;
-    const prev = seen.get(key);
-    if (prev !== undefined) return prev;
-    seen.set(key, a);
-    return a;
-  };
+  });
+  return { exact: sortedRecord(exact), ordered, fallback, appRoot: h.appRoot ?? null };
 }
 
 function action(t: RouteTarget): RouteAction {

@@ -51,9 +51,17 @@ export function fingerprintTable(t: RoutingTable): TableFingerprints {
   return printsByTable.get(t) ?? { hosts: entryPrints(t.hosts), wildcards: entryPrints(t.wildcards), backends: entryPrints(t.backends) };
 }
 
-export function entryPrints(r: Record<string, unknown>): Map<string, string> {
+/** Entries are immutable and reused from table to table (compile.ts), so each is hashed once. */
+const printOfEntry = new WeakMap<object, string>();
+
+export function entryPrints(r: Record<string, object>): Map<string, string> {
   const m = new Map<string, string>();
-  for (const k in r) m.set(k, hash('sha1', JSON.stringify(r[k]), 'base64'));
+  for (const k in r) {
+    const v = r[k];
+    let p = printOfEntry.get(v);
+    if (p === undefined) printOfEntry.set(v, (p = hash('sha1', JSON.stringify(v), 'base64')));
+    m.set(k, p);
+  }
   return m;
 }
 

@@ -41,7 +41,7 @@ export class MemoryReleaser {
   onRelease: ((r: ReleaseResult) => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(quietMs = 1000) {
+  constructor(quietMs = 2000) {
     this.quietMs = quietMs;
   }
 
