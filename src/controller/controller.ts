@@ -1,14 +1,14 @@
 // Controller glue: source -> build -> compile -> swap (ARCHITECTURE.md "controller/"). Holds the
 // current model, table, diagnostics, events and Ingress status for the admin API and the CLI views.
 
-import { build, type BuildOptions, type Model } from '../model/build.ts';
+import { build, BuildMemo, type BuildOptions, type Model } from '../model/build.ts';
 import { compareDiagnostics, formatDiagnostic, type Diagnostic } from '../model/diagnostics.ts';
 import { normalizeIngress } from '../model/ingress.ts';
 import { objectKey, type JsonObject, type Kind, type ObjectStore, type StoredObject } from '../model/objects.ts';
 import { ServiceResolver } from '../model/services.ts';
 import { compile, toBackendTable, withHash } from '../snapshot/compile.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
-import { fingerprint } from '../sources/fingerprint.ts';
+import { fingerprint } from '../model/fingerprint.ts';
 import type { ManifestSource, SourceChange } from '../sources/manifest-source.ts';
 import { EventRecorder, type InvolvedObject } from './events.ts';
 
@@ -61,6 +61,8 @@ export class Controller {
   #servedFingerprints = new Map<string, string>();
   /** When this controller first saw each Ingress: its age when the manifest carries no creationTimestamp. */
   #firstSeen = new Map<string, string>();
+  /** Hosts of the last build, reused by the next one when their inputs are unchanged. */
+  readonly buildMemo = new BuildMemo();
   #refreshing: Promise<void> | null = null;
   #refreshAgain = false;
 
@@ -123,7 +125,7 @@ export class Controller {
     const snap = this.source.snapshot();
     const extra: Diagnostic[] = [];
     this.#keepLastGood(snap.store, extra);
-    const model = build(snap.store, { ...this.options, now: new Date() });
+    const model = build(snap.store, { ...this.options, now: new Date() }, this.buildMemo);
     const table = compile(model);
     // The routes live on in the table; the model's copy of them (12 MB at 10,000 Ingresses) is not kept.
     this.model = { ...model, hosts: [] };

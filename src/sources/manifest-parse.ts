@@ -5,7 +5,7 @@ import { CORE_SCHEMA, load as loadYaml } from 'js-yaml';
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { Diagnostic } from '../model/diagnostics.ts';
 import { API_VERSIONS, CLUSTER_SCOPED, KNOWN_KINDS, asObject, type JsonObject, type Kind, type StoredObject } from '../model/objects.ts';
-import { compactDocument, rememberFingerprint } from './fingerprint.ts';
+import { compactDocument, rememberFingerprint } from '../model/fingerprint.ts';
 
 export interface ParsedFile {
   objects: StoredObject[];

@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import type { Diagnostic } from '../model/diagnostics.ts';
 import { describeObject, objectKey, ObjectStore, type Kind, type StoredObject } from '../model/objects.ts';
-import { fingerprint } from './fingerprint.ts';
+import { fingerprint } from '../model/fingerprint.ts';
 import { listManifestFiles, readManifestFile } from './manifest-files.ts';
 
 export interface SourceSnapshot {
@@ -37,8 +37,6 @@ export class ManifestSource {
   readonly paths: readonly string[];
   #files = new Map<string, FileState>();
   #pathDiagnostics: Diagnostic[] = [];
-  /** Serialised form per object key, to tell real changes from rewrites of the same content. */
-  #fingerprints = new Map<string, string>();
 
   constructor(paths: readonly string[]) {
     this.paths = paths;
@@ -90,24 +88,9 @@ export class ManifestSource {
       }
       next.set(f, state);
     }
+    const previous = this.#files;
     this.#files = next;
-    return { kinds: this.#diffFingerprints(), reread };
-  }
-
-  #diffFingerprints(): Set<Kind> {
-    const kinds = new Set<Kind>();
-    const next = new Map<string, string>();
-    for (const st of this.#files.values()) {
-      for (const o of st.objects) {
-        const key = objectKey(o.kind, o.namespace, o.name);
-        if (next.has(key)) continue; // duplicates: the first definition counts (see snapshot())
-        next.set(key, fingerprint(o));
-      }
-    }
-    for (const [key, fp] of next) if (this.#fingerprints.get(key) !== fp) kinds.add(key.slice(0, key.indexOf('/')) as Kind);
-    for (const key of this.#fingerprints.keys()) if (!next.has(key)) kinds.add(key.slice(0, key.indexOf('/')) as Kind);
-    this.#fingerprints = next;
-    return kinds;
+    return { kinds: changedKinds(previous, next), reread };
   }
 
   /** When a file kept through its empty-file grace should be looked at again (ms epoch), or null. */
@@ -154,4 +137,31 @@ async function statSignature(file: string): Promise<string> {
   } catch {
     return '';
   }
+}
+
+/**
+ * Kinds with an object added, changed (by content fingerprint: a rewrite of the same content is no
+ * change) or removed between two file sets. Only files whose state object changed are compared, so a
+ * change to one of 100 files costs one file's objects (issue 4 item 10). An object defined in two files
+ * may be reported as changed when only its ignored duplicate changed: a full rebuild instead of the
+ * fast lane, never a missed change.
+ */
+function changedKinds(previous: ReadonlyMap<string, FileState>, next: ReadonlyMap<string, FileState>): Set<Kind> {
+  const kinds = new Set<Kind>();
+  const compare = (before: readonly StoredObject[], after: readonly StoredObject[]) => {
+    const old = new Map<string, string>();
+    for (const o of before) old.set(objectKey(o.kind, o.namespace, o.name), fingerprint(o));
+    for (const o of after) {
+      const key = objectKey(o.kind, o.namespace, o.name);
+      if (old.get(key) !== fingerprint(o)) kinds.add(o.kind);
+      old.delete(key);
+    }
+    for (const key of old.keys()) kinds.add(key.slice(0, key.indexOf('/')) as Kind);
+  };
+  for (const [file, st] of next) {
+    const prev = previous.get(file);
+    if (prev !== st) compare(prev?.objects ?? [], st.objects);
+  }
+  for (const [file, st] of previous) if (!next.has(file)) compare(st.objects, []);
+  return kinds;
 }

@@ -7,7 +7,7 @@
 // produces is hashed once for the change detection; only the 27-character hash is kept.
 
 import { hash } from 'node:crypto';
-import type { JsonObject, StoredObject } from '../model/objects.ts';
+import type { JsonObject, StoredObject } from './objects.ts';
 
 const fingerprints = new WeakMap<StoredObject, string>();
 
