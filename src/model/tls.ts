@@ -30,9 +30,18 @@ export type SecretResult = { material: TlsMaterial } | { problem: { code: string
 
 /** Reads and checks one TLS Secret: present, has tls.crt and tls.key, both parse, and the key matches. */
 export function readTlsSecret(store: ObjectView, namespace: string, name: string): SecretResult {
-  const fail = (code: string, message: string): SecretResult => ({ problem: { code, message } });
   const secret = store.get('Secret', namespace, name);
-  if (!secret) return fail('SECRET_NOT_FOUND', `Secret ${namespace}/${name} not found`);
+  if (!secret) return { problem: { code: 'SECRET_NOT_FOUND', message: `Secret ${namespace}/${name} not found` } };
+  // Pure in the stored Secret, which rebuilds see unchanged until its file changes: decoded once.
+  let r = secretResults.get(secret);
+  if (r === undefined) secretResults.set(secret, (r = readStoredSecret(secret, namespace, name)));
+  return r;
+}
+
+const secretResults = new WeakMap<StoredObject, SecretResult>();
+
+function readStoredSecret(secret: StoredObject, namespace: string, name: string): SecretResult {
+  const fail = (code: string, message: string): SecretResult => ({ problem: { code, message } });
   const type = asString(secret.raw.type);
   const value = (k: string) => secretValue(secret, k);
   const certPem = value('tls.crt');

@@ -288,6 +288,23 @@ export function annotationReader(a: Record<string, string>, report: (key: string
  * others are reported as having no effect.
  */
 export function readPolicy(ing: Ingress, store: ObjectView, diags: Diagnostic[], canary = false): PolicySettings {
+  // Pure in the Ingress (memoised per stored object) unless it names a Secret, which lives in the store:
+  // read once per Ingress version, so unchanged Ingresses keep the same policy object from build to
+  // build (the per-host reuse in build.ts compares them by identity).
+  if (ing.annotations[NGINX_PREFIX + 'proxy-ssl-secret'] !== undefined) return readPolicyUncached(ing, store, diags, canary);
+  let memo = policyMemo.get(ing);
+  if (memo === undefined || memo.canary !== canary) {
+    const own: Diagnostic[] = [];
+    memo = { canary, policy: readPolicyUncached(ing, store, own, canary), diags: own };
+    policyMemo.set(ing, memo);
+  }
+  for (const d of memo.diags) diags.push(d);
+  return memo.policy;
+}
+
+const policyMemo = new WeakMap<Ingress, { canary: boolean; policy: PolicySettings; diags: Diagnostic[] }>();
+
+function readPolicyUncached(ing: Ingress, store: ObjectView, diags: Diagnostic[], canary: boolean): PolicySettings {
   const a = ing.annotations;
   const report = annotationWarner(ing, diags);
   const out: PolicySettings = { serviceUpstream: false };
