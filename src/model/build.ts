@@ -3,8 +3,9 @@
 // Pure: no I/O, no clock. A bad object yields diagnostics and is left out; everything else is kept.
 
 import { compareDiagnostics, type Diagnostic } from './diagnostics.ts';
-import { describeObject, type ObjectView } from './objects.ts';
-import { normalizeIngress, type BackendRef, type Ingress } from './ingress.ts';
+import { describeObject, objectKey, type ObjectView, type StoredObject } from './objects.ts';
+import { fingerprint } from './fingerprint.ts';
+import { normalizeIngress, type BackendRef, type Ingress, type IngressRule } from './ingress.ts';
 import { decideClass, type ClassOptions } from './ingress-class.ts';
 import { readSettings, type IngressSettings } from './annotations.ts';
 import { backendId, CLUSTER_IP_SUFFIX, ServiceResolver, type ResolvedBackend } from './services.ts';
@@ -82,7 +83,7 @@ export interface Model {
   diagnostics: Diagnostic[];
 }
 
-export function build(store: ObjectView, opts: BuildOptions): Model {
+export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): Model {
   const diagnostics: Diagnostic[] = [];
   const resolver = new ServiceResolver(store);
   const backends = new Map<string, ResolvedBackend>();
@@ -104,23 +105,15 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
   served.sort((a, b) => compareAge(a.ingress, b.ingress));
   const tls = bindTls(served, store, opts, diagnostics);
 
-  const hosts = new Map<string, HostModel>();
-  const seenPaths = new Map<string, string>(); // host\npath\ntype -> winning ingress
   let catchAll: RouteTarget | undefined;
   let catchAllOwner = '';
-
-  const resolve = (ing: Ingress, ref: BackendRef, serviceUpstream: boolean) => resolveRef(ing, ref, resolver, backends, diagnostics, serviceUpstream);
-  /** The target of a backend of `ing`; cookiePath: the affinity cookie's default path. */
-  const targetFor = (ing: Ingress, ref: BackendRef, policy: PolicySettings, cookiePath: string, settings?: IngressSettings, host?: string): RouteTarget => {
-    const t: RouteTarget = { backend: resolve(ing, ref, policy.serviceUpstream), ingress: `${ing.namespace}/${ing.name}` };
-    if (settings && host !== undefined && (settings.forceSslRedirect || (settings.sslRedirect && isTlsHost(tls, host)))) t.redirectHttps = true;
-    const p = routePolicy(policy, cookiePath);
-    if (p) t.policy = p;
-    return t;
-  };
   const canaries: CanaryIngress[] = [];
+  /** Per host, the rules that contribute to it, oldest Ingress first. */
+  const contributions = new Map<string, Contribution[]>();
 
-  served.forEach(({ ingress: ing, settings, policy, canary }, age) => {
+  // Per Ingress: the catch-all, canaries, and which rules go to which host.
+  served.forEach((entry, age) => {
+    const { ingress: ing, policy, canary } = entry;
     const ingName = `${ing.namespace}/${ing.name}`;
     if (canary) {
       // A canary creates no routes, fallbacks or catch-all of its own (attached below, once every main route is known).
@@ -130,7 +123,7 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
     if (ing.rules.length === 0) {
       if (!ing.defaultBackend) return;
       if (!catchAll) {
-        catchAll = targetFor(ing, ing.defaultBackend, policy, '/');
+        catchAll = targetFor(ing, ing.defaultBackend, policy, '/', resolver, backends, diagnostics, tls);
         catchAllOwner = ingName;
       } else {
         diagnostics.push({
@@ -145,7 +138,7 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
     // host of its own: their unmatched requests go to the catch-all, as in ingress-nginx (only a
     // rule-less Ingress configures the catch-all server), so one tenant cannot capture every host.
     const ownsHost = ing.rules.some((rule) => rule.host !== '');
-    const ingressDefault = ing.defaultBackend && ownsHost ? targetFor(ing, ing.defaultBackend, policy, '/') : undefined;
+    const ingressDefault = ing.defaultBackend && ownsHost ? targetFor(ing, ing.defaultBackend, policy, '/', resolver, backends, diagnostics, tls) : undefined;
     if (ing.defaultBackend && !ownsHost) {
       diagnostics.push({
         code: 'DEFAULT_BACKEND_UNUSED', severity: 'warning',
@@ -154,47 +147,33 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
       });
     }
     for (const rule of ing.rules) {
-      let hm = hosts.get(rule.host);
-      if (!hm) hosts.set(rule.host, (hm = { host: rule.host, routes: [] }));
-      if (ingressDefault && rule.host !== '' && !hm.fallback) hm.fallback = withRedirect(ingressDefault, settings, rule.host, tls);
-      if (settings.appRoot && !hm.appRoot) hm.appRoot = settings.appRoot;
-      for (const p of rule.paths) {
-        const key = `${rule.host}\n${p.path}\n${p.pathType}`;
-        const winner = seenPaths.get(key);
-        if (winner) {
-          diagnostics.push({
-            code: 'PATH_CONFLICT', severity: 'warning',
-            message: `host ${JSON.stringify(rule.host || '*')} path ${JSON.stringify(p.path)} (${p.pathType}) is already ${winner === ingName ? 'defined earlier in this Ingress' : `served by the older Ingress ${winner}`}; this path is ignored`,
-            ...where(ing), field: `${p.field}.path`,
-          });
-          continue;
-        }
-        const regexMode = p.pathType === 'ImplementationSpecific' && (settings.useRegex || settings.rewriteTarget !== undefined);
-        const match: MatchKind = p.pathType === 'Exact' ? 'exact' : regexMode ? 'regex' : 'prefix';
-        if (match === 'regex') {
-          const re = compileUserRegex(pathPatternSource(p.path));
-          if (typeof re === 'string') {
-            diagnostics.push({ code: 'PATH_REGEX_INVALID', severity: 'warning', message: `${JSON.stringify(p.path)}: ${re}; this path is ignored`, ...where(ing), field: `${p.field}.path` });
-            continue;
-          }
-        }
-        seenPaths.set(key, ingName);
-        const target = targetFor(ing, p.backend, policy, defaultCookiePath(p.path, match), settings, rule.host);
-        if (settings.rewriteTarget !== undefined && settings.rewriteTarget !== p.path) {
-          // ingress-nginx: the rule path, as an anchored case-insensitive regex, is replaced whole by the target.
-          const pattern = pathPatternSource(p.path);
-          if (typeof compileUserRegex(pattern) === 'string') {
-            diagnostics.push({ code: 'REWRITE_REGEX_INVALID', severity: 'warning', message: `${JSON.stringify(p.path)} is not a usable regular expression; rewrite-target ignored for this path`, ...where(ing), field: `${p.field}.path` });
-          } else {
-            target.rewrite = { pattern, target: settings.rewriteTarget };
-          }
-        }
-        if (settings.xForwardedPrefix) target.forwardedPrefix = settings.xForwardedPrefix;
-        hm.routes.push({ path: p.path, pathType: p.pathType, match, target, age });
-      }
+      let list = contributions.get(rule.host);
+      if (!list) contributions.set(rule.host, (list = []));
+      list.push({ entry, age, rule, ingressDefault });
     }
   });
 
+  // Per host: routes, precedence, conflicts. Hosts a canary attaches to are always built afresh
+  // (attachCanaries sets their targets' canary); the others may come from the previous build.
+  const canaryHosts = new Set<string>();
+  for (const c of canaries) for (const rule of c.ingress.rules) canaryHosts.add(rule.host);
+  const pass = memo?.begin(store);
+  const hosts = new Map<string, HostModel>();
+  for (const [host, list] of contributions) {
+    const tlsHost = isTlsHost(tls, host);
+    const reusable = pass !== undefined && !canaryHosts.has(host);
+    let built = reusable ? pass.get(host, tlsHost, list) : undefined;
+    if (built === undefined) {
+      built = buildHost(host, list, tlsHost, resolver);
+      if (reusable) pass.set(host, tlsHost, list, built);
+    }
+    hosts.set(host, built.model);
+    for (const d of built.diagnostics) diagnostics.push(d);
+    for (const b of built.backends) backends.set(b.id, b);
+  }
+  pass?.end();
+
+  const resolve = (ing: Ingress, ref: BackendRef, serviceUpstream: boolean) => resolveRef(ing, ref, resolver, backends, diagnostics, serviceUpstream);
   attachCanaries(hosts, canaries, resolve, diagnostics);
 
   let controllerDefault: RouteTarget | undefined;
@@ -202,13 +181,196 @@ export function build(store: ObjectView, opts: BuildOptions): Model {
   if (dbs) controllerDefault = resolveControllerDefault(store, dbs, resolver, backends, diagnostics);
 
   const hostList = [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-  for (const h of hostList) h.routes.sort(comparePrecedence);
   diagnostics.sort(compareDiagnostics);
   return { hosts: hostList, catchAll, controllerDefault, backends, served, tls, diagnostics };
 }
 
-function withRedirect(t: RouteTarget, settings: IngressSettings, host: string, tls: TlsModel): RouteTarget {
-  return settings.forceSslRedirect || (settings.sslRedirect && isTlsHost(tls, host)) ? { ...t, redirectHttps: true } : t;
+/** One rule of a served Ingress that contributes to a host. */
+interface Contribution {
+  entry: ServedIngress;
+  /** Position of the Ingress in age order. */
+  age: number;
+  rule: IngressRule;
+  /** The Ingress's defaultBackend for its own hosts, if any. */
+  ingressDefault: RouteTarget | undefined;
+}
+
+/** A host as built from its contributions: what build() merges into the model. */
+interface BuiltHost {
+  model: HostModel;
+  diagnostics: Diagnostic[];
+  /** Backends its routes use. */
+  backends: ResolvedBackend[];
+}
+
+/** A host's routes from its rules, oldest Ingress first: first fallback and app-root win, conflicts by age. */
+function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean, resolver: ServiceResolver): BuiltHost {
+  const diagnostics: Diagnostic[] = [];
+  const used = new Map<string, ResolvedBackend>();
+  const hm: HostModel = { host, routes: [] };
+  const seenPaths = new Map<string, string>(); // path\ntype -> winning ingress
+  for (const { entry: { ingress: ing, settings, policy }, age, rule, ingressDefault } of list) {
+    const ingName = `${ing.namespace}/${ing.name}`;
+    if (ingressDefault && host !== '' && !hm.fallback) hm.fallback = withRedirect(ingressDefault, settings, tlsHost);
+    if (settings.appRoot && !hm.appRoot) hm.appRoot = settings.appRoot;
+    for (const p of rule.paths) {
+      const key = `${p.path}\n${p.pathType}`;
+      const winner = seenPaths.get(key);
+      if (winner) {
+        diagnostics.push({
+          code: 'PATH_CONFLICT', severity: 'warning',
+          message: `host ${JSON.stringify(host || '*')} path ${JSON.stringify(p.path)} (${p.pathType}) is already ${winner === ingName ? 'defined earlier in this Ingress' : `served by the older Ingress ${winner}`}; this path is ignored`,
+          ...where(ing), field: `${p.field}.path`,
+        });
+        continue;
+      }
+      const regexMode = p.pathType === 'ImplementationSpecific' && (settings.useRegex || settings.rewriteTarget !== undefined);
+      const match: MatchKind = p.pathType === 'Exact' ? 'exact' : regexMode ? 'regex' : 'prefix';
+      if (match === 'regex') {
+        const re = compileUserRegex(pathPatternSource(p.path));
+        if (typeof re === 'string') {
+          diagnostics.push({ code: 'PATH_REGEX_INVALID', severity: 'warning', message: `${JSON.stringify(p.path)}: ${re}; this path is ignored`, ...where(ing), field: `${p.field}.path` });
+          continue;
+        }
+      }
+      seenPaths.set(key, ingName);
+      const target = targetFor(ing, p.backend, policy, defaultCookiePath(p.path, match), resolver, used, diagnostics, tlsHost, settings);
+      if (settings.rewriteTarget !== undefined && settings.rewriteTarget !== p.path) {
+        // ingress-nginx: the rule path, as an anchored case-insensitive regex, is replaced whole by the target.
+        const pattern = pathPatternSource(p.path);
+        if (typeof compileUserRegex(pattern) === 'string') {
+          diagnostics.push({ code: 'REWRITE_REGEX_INVALID', severity: 'warning', message: `${JSON.stringify(p.path)} is not a usable regular expression; rewrite-target ignored for this path`, ...where(ing), field: `${p.field}.path` });
+        } else {
+          target.rewrite = { pattern, target: settings.rewriteTarget };
+        }
+      }
+      if (settings.xForwardedPrefix) target.forwardedPrefix = settings.xForwardedPrefix;
+      hm.routes.push({ path: p.path, pathType: p.pathType, match, target, age });
+    }
+  }
+  hm.routes.sort(comparePrecedence);
+  return { model: hm, diagnostics, backends: [...used.values()] };
+}
+
+/**
+ * The target of a backend of `ing`; cookiePath: the affinity cookie's default path. `tls`: the TLS
+ * model, or whether the route's host is a TLS host (ssl-redirect applies to route targets only).
+ */
+function targetFor(ing: Ingress, ref: BackendRef, policy: PolicySettings, cookiePath: string, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[], tls: TlsModel | boolean, settings?: IngressSettings): RouteTarget {
+  const t: RouteTarget = { backend: resolveRef(ing, ref, resolver, backends, diags, policy.serviceUpstream), ingress: `${ing.namespace}/${ing.name}` };
+  if (settings && typeof tls === 'boolean' && (settings.forceSslRedirect || (settings.sslRedirect && tls))) t.redirectHttps = true;
+  const p = routePolicy(policy, cookiePath);
+  if (p) t.policy = p;
+  return t;
+}
+
+/**
+ * What a build hands to the next one, so that a change to one of 10,000 Ingresses does not rebuild
+ * every host (issue 4 item 10). A host is reused when the same Ingress versions (the very normalised
+ * objects, settings and policies: all memoised per stored object) contribute to it in the same order
+ * and its TLS status is the same, and nothing the routes resolve against changed: any change to a
+ * Service, Endpoints, EndpointSlice, Secret or IngressClass (by content fingerprint) empties the memo.
+ * Keys are the inputs, so reuse can never change a result; only the hosts of the last build are kept.
+ */
+export class BuildMemo {
+  #hosts = new Map<string, MemoHost>();
+  /** Content fingerprint by object key of the resolution kinds, exactly as of the last build. */
+  #prints = new Map<string, string>();
+  /** The build (pass number) each stored object was last seen in, and how many objects it had. */
+  #seenIn = new WeakMap<StoredObject, number>();
+  #pass = 0;
+  #count = 0;
+  /** Counters for tests: hosts reused and built in the last build. */
+  readonly last = { reused: 0, built: 0 };
+
+  /** Starts a build over `store`; forgets everything when an object routes depend on changed. */
+  begin(store: ObjectView): MemoPass {
+    const same = this.#sameResolutionObjects(store);
+    const previous = same ? this.#hosts : new Map<string, MemoHost>();
+    const next = new Map<string, MemoHost>();
+    this.last.reused = 0;
+    this.last.built = 0;
+    return {
+      get: (host, tlsHost, list) => {
+        const hit = previous.get(host);
+        if (hit === undefined || hit.tlsHost !== tlsHost || !sameInputs(hit.inputs, list)) return undefined;
+        next.set(host, hit);
+        this.last.reused++;
+        return hit.built;
+      },
+      set: (host, tlsHost, list, built) => {
+        next.set(host, { tlsHost, inputs: inputsOf(list), built });
+        this.last.built++;
+      },
+      end: () => {
+        this.#hosts = next;
+      },
+    };
+  }
+
+  /**
+   * Whether the resolution kinds hold the same content as at the last build. Objects seen in the last
+   * build are unchanged (stored objects are immutable); only new ones (a re-read file's) are compared
+   * by fingerprint, so this costs a pass over the objects, not a serialisation of them. With as many
+   * objects as before, all of them either seen last time or equal in content to what their key held,
+   * the two sets are equal. When they differ, the fingerprints are taken afresh.
+   */
+  #sameResolutionObjects(store: ObjectView): boolean {
+    const pass = ++this.#pass;
+    let same = true;
+    let count = 0;
+    for (const kind of RESOLUTION_KINDS) {
+      for (const o of store.list(kind)) {
+        count++;
+        const seen = this.#seenIn.get(o);
+        this.#seenIn.set(o, pass);
+        if (seen === pass - 1 || !same) continue;
+        if (this.#prints.get(objectKey(o.kind, o.namespace, o.name)) !== fingerprint(o)) same = false;
+      }
+    }
+    if (count !== this.#count) same = false;
+    this.#count = count;
+    if (!same) {
+      this.#prints = new Map();
+      for (const kind of RESOLUTION_KINDS) for (const o of store.list(kind)) this.#prints.set(objectKey(o.kind, o.namespace, o.name), fingerprint(o));
+    }
+    return same;
+  }
+}
+
+interface MemoPass {
+  get(host: string, tlsHost: boolean, list: readonly Contribution[]): BuiltHost | undefined;
+  set(host: string, tlsHost: boolean, list: readonly Contribution[], built: BuiltHost): void;
+  end(): void;
+}
+
+interface MemoHost {
+  tlsHost: boolean;
+  /** Per contribution: the normalised Ingress, its settings, its policy, the rule. */
+  inputs: object[];
+  built: BuiltHost;
+}
+
+function inputsOf(list: readonly Contribution[]): object[] {
+  const out: object[] = [];
+  for (const c of list) out.push(c.entry.ingress, c.entry.settings, c.entry.policy, c.rule);
+  return out;
+}
+
+function sameInputs(inputs: readonly object[], list: readonly Contribution[]): boolean {
+  if (inputs.length !== list.length * 4) return false;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (inputs[4 * i] !== c.entry.ingress || inputs[4 * i + 1] !== c.entry.settings || inputs[4 * i + 2] !== c.entry.policy || inputs[4 * i + 3] !== c.rule) return false;
+  }
+  return true;
+}
+
+/** The kinds backends, TLS and classes are resolved against (everything but Ingresses). */
+const RESOLUTION_KINDS = ['Service', 'Endpoints', 'EndpointSlice', 'Secret', 'IngressClass'] as const;
+
+function withRedirect(t: RouteTarget, settings: IngressSettings, tlsHost: boolean): RouteTarget {
+  return settings.forceSslRedirect || (settings.sslRedirect && tlsHost) ? { ...t, redirectHttps: true } : t;
 }
 
 /** A host served over TLS: listed itself, or covered by a `*.` entry one label up (ingress-nginx does the same). */

@@ -22,6 +22,12 @@ export function compile(model: Model): RoutingTable {
   const nextHosts = new Map<string, HostTable>();
   /** The host's table, the very object of the previous compile when its content is the same. */
   const table = (h: HostModel, outer: RouteAction | null): HostTable => {
+    // The very HostModel of an earlier build (build.ts reuses unchanged hosts): its table as it was.
+    const same = reuse.byModel.get(h);
+    if (same !== undefined && same.outer === outer) {
+      nextHosts.set(same.key, same.table);
+      return same.table;
+    }
     const actions = h.routes.map((r) => action(r.target));
     const fallback = h.fallback ? action(h.fallback) : outer;
     let key = `${h.appRoot ?? ''}\u0001${fallback === null ? '' : reuse.idOf(fallback)}`;
@@ -29,6 +35,7 @@ export function compile(model: Model): RoutingTable {
     let t = nextHosts.get(key) ?? previousHosts.get(key);
     if (t === undefined) t = hostTable(h, actions, fallback);
     nextHosts.set(key, t);
+    reuse.byModel.set(h, { outer, key, table: t });
     return t;
   };
   for (const h of model.hosts) {
@@ -54,6 +61,8 @@ export function compile(model: Model): RoutingTable {
 const reuse = {
   actions: new Map<string, RouteAction>(),
   hosts: new Map<string, HostTable>(),
+  /** By model object: build.ts hands over the same HostModel while a host's inputs are unchanged. */
+  byModel: new WeakMap<HostModel, { outer: RouteAction | null; key: string; table: HostTable }>(),
   ids: new WeakMap<RouteAction, number>(),
   nextId: 0,
   idOf(a: RouteAction): number {
@@ -96,9 +105,11 @@ export function withHash(t: Omit<RoutingTable, 'hash'>, reuse?: RoutingTable): R
     backends: prev !== undefined && reuse!.backends === body.backends ? prev.backends : entryPrints(body.backends),
   };
   const h = createHash('sha256');
+  // One update per section: 30,000 small updates cost more than the hashing itself.
   for (const [section, m] of [['hosts', prints.hosts], ['wildcards', prints.wildcards], ['backends', prints.backends]] as const) {
-    h.update(section);
-    for (const [k, v] of m) h.update('\n').update(k).update('\u0000').update(v);
+    let text = section;
+    for (const [k, v] of m) text += `\n${k}\u0000${v}`;
+    h.update(text);
   }
   h.update(JSON.stringify({ hostless: body.hostless, defaultAction: body.defaultAction, tls: body.tls }));
   const table: RoutingTable = { hash: h.digest('hex').slice(0, 16), ...body };
