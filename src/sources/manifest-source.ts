@@ -63,7 +63,7 @@ export class ManifestSource {
       }
       reread = true;
       const parsed = await readManifestFile(f);
-      const state: FileState = { signature, objects: parsed.objects, diagnostics: parsed.diagnostics };
+      const state: FileState = { signature, objects: prev ? keepUnchanged(prev.objects, parsed.objects) : parsed.objects, diagnostics: parsed.diagnostics };
       // A file that just became empty is most likely being rewritten (`cmd > file` truncates first):
       // keep its objects for a moment; the watcher's poll applies the emptiness if it lasts.
       if (prev && prev.objects.length > 0 && parsed.objects.length === 0 && parsed.diagnostics.length === 0 && signature.split(':')[2] === '0') {
@@ -164,4 +164,19 @@ function changedKinds(previous: ReadonlyMap<string, FileState>, next: ReadonlyMa
   }
   for (const [file, st] of previous) if (!next.has(file)) compare(st.objects, []);
   return kinds;
+}
+
+/**
+ * The objects of a file read again, with each one that did not change (same key, content and line)
+ * replaced by its previous instance. Everything downstream memoises per stored object (normalised
+ * Ingresses, settings, resolved backends, built hosts), so an edit to one object of a 100-object file
+ * costs that object, not the file. The line counts because diagnostics carry it.
+ */
+function keepUnchanged(before: readonly StoredObject[], after: StoredObject[]): StoredObject[] {
+  const old = new Map<string, StoredObject>();
+  for (const o of before) old.set(objectKey(o.kind, o.namespace, o.name), o);
+  return after.map((o) => {
+    const p = old.get(objectKey(o.kind, o.namespace, o.name));
+    return p !== undefined && p.origin?.line === o.origin?.line && p.origin?.file === o.origin?.file && fingerprint(p) === fingerprint(o) ? p : o;
+  });
 }
