@@ -212,6 +212,10 @@ function targets(r: Report): string[] {
     out.push(`| Endpoints change p99 < 1 s at ${largest.toLocaleString('en')}, ${s.workers} worker(s), all workers | ${ms(s.endpointsAll.p99)} ms | ${mark(s.endpointsAll.p99 < 1000)} |`);
     const rss = Math.max(s.memoryAfterChanges?.rssMb ?? 0, s.memoryAfterStart.rssMb);
     const pssMb = Math.max(s.memoryAfterChanges?.pssMb ?? 0, s.memoryAfterStart.pssMb);
+    if (rss === 0) {
+      out.push(`| resident memory < 300 MB at ${largest.toLocaleString('en')}, ${s.workers} worker(s), at rest | not measured${s.error ? ` (${s.error})` : ''} | **NO** |`);
+      continue;
+    }
     out.push(`| resident memory < 300 MB at ${largest.toLocaleString('en')}, ${s.workers} worker(s), at rest | RSS sum ${mb(rss)} MB, PSS sum ${mb(pssMb)} MB | RSS ${mark(rss < 300)}, PSS ${mark(pssMb < 300)} |`);
   }
   const l = r.micro?.lookup;

@@ -126,16 +126,35 @@ function parseOptions(argv: string[]): Options | null {
 
 // ---- machine ------------------------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * A port free now, below the kernel's ephemeral range: Archway binds it seconds later (after loading
+ * 10,000 Ingresses), and meanwhile the bench's own client connections take ephemeral ports, one of
+ * which once was the port picked (EADDRINUSE at start). Ports outside that range are never handed out
+ * to outgoing connections.
+ */
+async function freePort(): Promise<number> {
+  let low = 32768;
+  try {
+    low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low;
+  } catch {
+    // not Linux: keep the usual default
+  }
+  const bindable = (port: number) => new Promise<boolean>((resolveBind) => {
     const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolvePort(typeof a === 'object' && a ? a.port : 0));
-    });
+    s.once('error', () => resolveBind(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolveBind(true)));
   });
+  for (let i = 0; i < 200; i++) {
+    const port = 10_000 + Math.floor(Math.random() * Math.max(1, low - 10_000));
+    if (!usedPorts.has(port) && (await bindable(port))) {
+      usedPorts.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port below the ephemeral range');
 }
+
+const usedPorts = new Set<number>();
 
 function load1(): number {
   return Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
