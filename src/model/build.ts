@@ -158,13 +158,14 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
   const canaryHosts = new Set<string>();
   for (const c of canaries) for (const rule of c.ingress.rules) canaryHosts.add(rule.host);
   const pass = memo?.begin(store);
+  const internTarget = targetInterner();
   const hosts = new Map<string, HostModel>();
   for (const [host, list] of contributions) {
     const tlsHost = isTlsHost(tls, host);
     const reusable = pass !== undefined && !canaryHosts.has(host);
     let built = reusable ? pass.get(host, tlsHost, list) : undefined;
     if (built === undefined) {
-      built = buildHost(host, list, tlsHost, resolver);
+      built = buildHost(host, list, tlsHost, resolver, internTarget);
       if (reusable) pass.set(host, tlsHost, list, built);
     }
     hosts.set(host, built.model);
@@ -204,7 +205,7 @@ interface BuiltHost {
 }
 
 /** A host's routes from its rules, oldest Ingress first: first fallback and app-root win, conflicts by age. */
-function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean, resolver: ServiceResolver): BuiltHost {
+function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean, resolver: ServiceResolver, intern: (t: RouteTarget) => RouteTarget): BuiltHost {
   const diagnostics: Diagnostic[] = [];
   const used = new Map<string, ResolvedBackend>();
   const hm: HostModel = { host, routes: [] };
@@ -234,7 +235,7 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
         }
       }
       seenPaths.set(key, ingName);
-      const target = targetFor(ing, p.backend, policy, defaultCookiePath(p.path, match), resolver, used, diagnostics, tlsHost, settings);
+      const target = targetFor(ing, p.backend, policy, defaultCookiePath(p.path, match), resolver, used, diagnostics, tlsHost, settings, ingName);
       if (settings.rewriteTarget !== undefined && settings.rewriteTarget !== p.path) {
         // ingress-nginx: the rule path, as an anchored case-insensitive regex, is replaced whole by the target.
         const pattern = pathPatternSource(p.path);
@@ -245,7 +246,7 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
         }
       }
       if (settings.xForwardedPrefix) target.forwardedPrefix = settings.xForwardedPrefix;
-      hm.routes.push({ path: p.path, pathType: p.pathType, match, target, age });
+      hm.routes.push({ path: p.path, pathType: p.pathType, match, target: intern(target), age });
     }
   }
   hm.routes.sort(comparePrecedence);
@@ -256,12 +257,29 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
  * The target of a backend of `ing`; cookiePath: the affinity cookie's default path. `tls`: the TLS
  * model, or whether the route's host is a TLS host (ssl-redirect applies to route targets only).
  */
-function targetFor(ing: Ingress, ref: BackendRef, policy: PolicySettings, cookiePath: string, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[], tls: TlsModel | boolean, settings?: IngressSettings): RouteTarget {
-  const t: RouteTarget = { backend: resolveRef(ing, ref, resolver, backends, diags, policy.serviceUpstream), ingress: `${ing.namespace}/${ing.name}` };
+function targetFor(ing: Ingress, ref: BackendRef, policy: PolicySettings, cookiePath: string, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[], tls: TlsModel | boolean, settings?: IngressSettings, ingName = `${ing.namespace}/${ing.name}`): RouteTarget {
+  const t: RouteTarget = { backend: resolveRef(ing, ref, resolver, backends, diags, policy.serviceUpstream), ingress: ingName };
   if (settings && typeof tls === 'boolean' && (settings.forceSslRedirect || (settings.sslRedirect && tls))) t.redirectHttps = true;
   const p = routePolicy(policy, cookiePath);
   if (p) t.policy = p;
   return t;
+}
+
+/**
+ * Route targets are plain immutable data once built (attachCanaries replaces a target rather than
+ * changing it): routes with equal targets share one object. Most paths of an Ingress go to one
+ * backend, so 50,000 paths of 10,000 Ingresses need far fewer targets (the hosts a BuildMemo keeps
+ * held 28 MB, mostly per-path copies).
+ */
+function targetInterner(): (t: RouteTarget) => RouteTarget {
+  const seen = new Map<string, RouteTarget>();
+  return (t) => {
+    const key = t.rewrite || t.forwardedPrefix || t.policy || t.canary ? JSON.stringify(t) : `${t.backend}\n${t.ingress}\n${t.redirectHttps === true}`;
+    const kept = seen.get(key);
+    if (kept !== undefined) return kept;
+    seen.set(key, t);
+    return t;
+  };
 }
 
 /**

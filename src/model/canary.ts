@@ -157,7 +157,8 @@ export function attachCanaries(hosts: ReadonlyMap<string, HostModel>, canaries: 
         const t: CanaryTarget = { backend, ingress: ingName, ...canary };
         const pol = canaryPolicy(policy, main.target.policy, defaultCookiePath(main.path, main.match));
         if (pol) t.policy = pol;
-        main.target.canary = t;
+        // A new target, not a change to the old one: targets are shared between routes (build.ts).
+        main.target = { ...main.target, canary: t };
       }
     }
   }
