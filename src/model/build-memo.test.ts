@@ -113,11 +113,16 @@ test('a change to one Ingress rebuilds only its hosts; a Service change rebuilds
   const m = build(storeWith([...base, ...changed]), OPTS, memo);
   assert.deepEqual(memo.last, { reused: 49, built: 1 });
   assert.equal(m.hosts.find((h) => h.host === 'h7.example.com')!.routes[0].target.backend, 'default/s2:80');
-  // Same content in new objects (a file read again): still reused.
-  build(storeWith([...service('s1', true), ...service('s2', true), ...changed]), OPTS, memo);
-  assert.deepEqual(memo.last, { reused: 50, built: 0 });
-  // The Endpoints of s1 change: what the routes resolve against changed, so nothing is reused.
-  const m2 = build(storeWith([...service('s1', false), ...service('s2', true), ...changed]), OPTS, memo);
+  // The Endpoints of s2 change: only the host whose routes use s2 is rebuilt.
+  const s2Down = service('s2', false);
+  build(storeWith([...base.slice(0, 2), ...s2Down, ...changed]), OPTS, memo);
+  assert.deepEqual(memo.last, { reused: 49, built: 1 });
+  // Those of s1: every other host.
+  const s1Down = service('s1', false);
+  const m2 = build(storeWith([...s1Down, ...s2Down, ...changed]), OPTS, memo);
+  assert.deepEqual(memo.last, { reused: 1, built: 49 });
+  assert.equal(m2.diagnostics.filter((d) => d.code === 'NO_READY_ENDPOINTS').length, 50);
+  // A Secret appears: everything is built again.
+  build(storeWith([...s1Down, ...s2Down, ...changed, secret()]), OPTS, memo);
   assert.deepEqual(memo.last, { reused: 0, built: 50 });
-  assert.ok(m2.diagnostics.some((d) => d.code === 'NO_READY_ENDPOINTS'));
 });

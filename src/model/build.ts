@@ -5,7 +5,7 @@
 import { compareDiagnostics, type Diagnostic } from './diagnostics.ts';
 import { describeObject, objectKey, type ObjectView, type StoredObject } from './objects.ts';
 import { fingerprint } from './fingerprint.ts';
-import { normalizeIngress, type BackendRef, type Ingress, type IngressRule } from './ingress.ts';
+import { normalizeIngress, type BackendRef, type Ingress, type IngressRule, type ServiceBackendRef } from './ingress.ts';
 import { decideClass, type ClassOptions } from './ingress-class.ts';
 import { readSettings, type IngressSettings } from './annotations.ts';
 import { backendId, CLUSTER_IP_SUFFIX, ServiceResolver, type ResolvedBackend } from './services.ts';
@@ -163,7 +163,7 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
   for (const [host, list] of contributions) {
     const tlsHost = isTlsHost(tls, host);
     const reusable = pass !== undefined && !canaryHosts.has(host);
-    let built = reusable ? pass.get(host, tlsHost, list) : undefined;
+    let built = reusable ? pass.get(host, tlsHost, list, (b) => b.resolved !== null && b.resolved.every((r) => resolver.resolve(r.namespace, r.ref) === r.backend)) : undefined;
     if (built === undefined) {
       built = buildHost(host, list, tlsHost, resolver, internTarget);
       if (reusable) pass.set(host, tlsHost, list, built);
@@ -202,12 +202,19 @@ interface BuiltHost {
   diagnostics: Diagnostic[];
   /** Backends its routes use. */
   backends: ResolvedBackend[];
+  /**
+   * How each Service backend was resolved: the host is still valid while resolving them again gives
+   * the very same objects (ServiceResolver memoises per Service, Endpoints and EndpointSlice
+   * instance). Null: it cannot be checked that way (service-upstream), never reuse it.
+   */
+  resolved: Array<{ namespace: string; ref: ServiceBackendRef; backend: ResolvedBackend }> | null;
 }
 
 /** A host's routes from its rules, oldest Ingress first: first fallback and app-root win, conflicts by age. */
 function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean, resolver: ServiceResolver, intern: (t: RouteTarget) => RouteTarget): BuiltHost {
   const diagnostics: Diagnostic[] = [];
   const used = new Map<string, ResolvedBackend>();
+  let resolved: BuiltHost['resolved'] = [];
   const hm: HostModel = { host, routes: [] };
   const seenPaths = new Map<string, string>(); // path\ntype -> winning ingress
   for (const { entry: { ingress: ing, settings, policy }, age, rule, ingressDefault } of list) {
@@ -235,7 +242,10 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
         }
       }
       seenPaths.set(key, ingName);
+      const known = used.size;
       const target = targetFor(ing, p.backend, policy, defaultCookiePath(p.path, match), resolver, used, diagnostics, tlsHost, settings, ingName);
+      if (policy.serviceUpstream) resolved = null;
+      else if (resolved !== null && p.backend.service && used.size > known) resolved.push({ namespace: ing.namespace, ref: p.backend.service, backend: used.get(target.backend)! });
       if (settings.rewriteTarget !== undefined && settings.rewriteTarget !== p.path) {
         // ingress-nginx: the rule path, as an anchored case-insensitive regex, is replaced whole by the target.
         const pattern = pathPatternSource(p.path);
@@ -250,7 +260,7 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
     }
   }
   hm.routes.sort(comparePrecedence);
-  return { model: hm, diagnostics, backends: [...used.values()] };
+  return { model: hm, diagnostics, backends: [...used.values()], resolved };
 }
 
 /**
@@ -285,14 +295,15 @@ function targetInterner(): (t: RouteTarget) => RouteTarget {
 /**
  * What a build hands to the next one, so that a change to one of 10,000 Ingresses does not rebuild
  * every host (issue 4 item 10). A host is reused when the same Ingress versions (the very normalised
- * objects, settings and policies: all memoised per stored object) contribute to it in the same order
- * and its TLS status is the same, and nothing the routes resolve against changed: any change to a
- * Service, Endpoints, EndpointSlice, Secret or IngressClass (by content fingerprint) empties the memo.
- * Keys are the inputs, so reuse can never change a result; only the hosts of the last build are kept.
+ * objects, settings and policies: all memoised per stored object) contribute to it in the same order,
+ * its TLS status is the same, and its Service backends resolve to the very same results (so a change
+ * to one Service or its endpoints rebuilds the hosts using it, not all of them). A change to a Secret
+ * or an IngressClass (by content fingerprint) empties the memo. The checks are the inputs, so reuse
+ * can never change a result; only the hosts of the last build are kept.
  */
 export class BuildMemo {
   #hosts = new Map<string, MemoHost>();
-  /** Content fingerprint by object key of the resolution kinds, exactly as of the last build. */
+  /** Content fingerprint by object key of RESOLUTION_KINDS, exactly as of the last build. */
   #prints = new Map<string, string>();
   /** The build (pass number) each stored object was last seen in, and how many objects it had. */
   #seenIn = new WeakMap<StoredObject, number>();
@@ -309,9 +320,9 @@ export class BuildMemo {
     this.last.reused = 0;
     this.last.built = 0;
     return {
-      get: (host, tlsHost, list) => {
+      get: (host, tlsHost, list, stillResolves) => {
         const hit = previous.get(host);
-        if (hit === undefined || hit.tlsHost !== tlsHost || !sameInputs(hit.inputs, list)) return undefined;
+        if (hit === undefined || hit.tlsHost !== tlsHost || !sameInputs(hit.inputs, list) || !stillResolves(hit.built)) return undefined;
         next.set(host, hit);
         this.last.reused++;
         return hit.built;
@@ -327,7 +338,7 @@ export class BuildMemo {
   }
 
   /**
-   * Whether the resolution kinds hold the same content as at the last build. Objects seen in the last
+   * Whether RESOLUTION_KINDS hold the same content as at the last build. Objects seen in the last
    * build are unchanged (stored objects are immutable); only new ones (a re-read file's) are compared
    * by fingerprint, so this costs a pass over the objects, not a serialisation of them. With as many
    * objects as before, all of them either seen last time or equal in content to what their key held,
@@ -357,35 +368,43 @@ export class BuildMemo {
 }
 
 interface MemoPass {
-  get(host: string, tlsHost: boolean, list: readonly Contribution[]): BuiltHost | undefined;
+  /** The host as built before, if its inputs are the same and `stillResolves` accepts it. */
+  get(host: string, tlsHost: boolean, list: readonly Contribution[], stillResolves: (b: BuiltHost) => boolean): BuiltHost | undefined;
   set(host: string, tlsHost: boolean, list: readonly Contribution[], built: BuiltHost): void;
   end(): void;
 }
 
 interface MemoHost {
   tlsHost: boolean;
-  /** Per contribution: the normalised Ingress, its settings, its policy, the rule. */
-  inputs: object[];
+  /** Per contribution: the normalised Ingress, its settings, its policy, the rule, its default backend's id. */
+  inputs: unknown[];
   built: BuiltHost;
 }
 
-function inputsOf(list: readonly Contribution[]): object[] {
-  const out: object[] = [];
-  for (const c of list) out.push(c.entry.ingress, c.entry.settings, c.entry.policy, c.rule);
+const INPUTS = 5;
+
+function inputsOf(list: readonly Contribution[]): unknown[] {
+  const out: unknown[] = [];
+  for (const c of list) out.push(c.entry.ingress, c.entry.settings, c.entry.policy, c.rule, c.ingressDefault?.backend);
   return out;
 }
 
-function sameInputs(inputs: readonly object[], list: readonly Contribution[]): boolean {
-  if (inputs.length !== list.length * 4) return false;
+function sameInputs(inputs: readonly unknown[], list: readonly Contribution[]): boolean {
+  if (inputs.length !== list.length * INPUTS) return false;
   for (let i = 0; i < list.length; i++) {
     const c = list[i];
-    if (inputs[4 * i] !== c.entry.ingress || inputs[4 * i + 1] !== c.entry.settings || inputs[4 * i + 2] !== c.entry.policy || inputs[4 * i + 3] !== c.rule) return false;
+    const at = INPUTS * i;
+    if (inputs[at] !== c.entry.ingress || inputs[at + 1] !== c.entry.settings || inputs[at + 2] !== c.entry.policy || inputs[at + 3] !== c.rule || inputs[at + 4] !== c.ingressDefault?.backend) return false;
   }
   return true;
 }
 
-/** The kinds backends, TLS and classes are resolved against (everything but Ingresses). */
-const RESOLUTION_KINDS = ['Service', 'Endpoints', 'EndpointSlice', 'Secret', 'IngressClass'] as const;
+/**
+ * Kinds whose change forgets every host: Secrets and IngressClasses are few, rarely change and feed
+ * TLS and class decisions. Services, Endpoints and EndpointSlices, which change all the time in a
+ * cluster, are checked per host instead (BuiltHost.resolved).
+ */
+const RESOLUTION_KINDS = ['Secret', 'IngressClass'] as const;
 
 function withRedirect(t: RouteTarget, settings: IngressSettings, tlsHost: boolean): RouteTarget {
   return settings.forceSslRedirect || (settings.sslRedirect && tlsHost) ? { ...t, redirectHttps: true } : t;
