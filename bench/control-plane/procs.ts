@@ -261,8 +261,10 @@ export interface ProcMemory {
   pid: number;
   rssKb: number;
   hwmKb: number;
-  /** Proportional set size: shared pages (the node binary, mapped by every process) divided among their users. */
-  pssKb: number;
+  /** Resident pages only this process maps (smaps_rollup Private_Clean + Private_Dirty). */
+  privateKb: number;
+  /** Resident pages it shares with other processes (the node binary, mostly). */
+  sharedKb: number;
 }
 
 function statusField(text: string, field: string): number {
@@ -270,19 +272,22 @@ function statusField(text: string, field: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** VmRSS, VmHWM (peak RSS) and PSS of every process of the tree. */
+/** VmRSS, VmHWM (peak RSS), private and shared resident memory of every process of the tree. */
 export function treeMemory(root: number): ProcMemory[] {
   const out: ProcMemory[] = [];
   for (const pid of processTree(root)) {
     try {
       const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-      let pssKb = 0;
+      let privateKb = 0;
+      let sharedKb = 0;
       try {
-        pssKb = statusField(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'), 'Pss');
+        const r = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+        privateKb = statusField(r, 'Private_Clean') + statusField(r, 'Private_Dirty');
+        sharedKb = statusField(r, 'Shared_Clean') + statusField(r, 'Shared_Dirty');
       } catch {
-        // no smaps_rollup (old kernel): PSS stays 0 and the report shows '-'
+        // no smaps_rollup (old kernel): the report shows '-'
       }
-      out.push({ pid, rssKb: statusField(s, 'VmRSS'), hwmKb: statusField(s, 'VmHWM'), pssKb });
+      out.push({ pid, rssKb: statusField(s, 'VmRSS'), hwmKb: statusField(s, 'VmHWM'), privateKb, sharedKb });
     } catch {
       // exited meanwhile
     }

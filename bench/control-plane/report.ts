@@ -60,8 +60,12 @@ export interface ChangeTrial {
 export interface MemorySample {
   /** Sum of VmRSS over the process tree, MB (counts the node binary's shared pages once per process). */
   rssMb: number;
-  /** Sum of PSS over the process tree, MB: what the instance costs the machine, shared pages counted once. */
-  pssMb: number;
+  /**
+   * What the instance alone keeps resident, MB: every process's private pages plus the pages they
+   * share (the node binary) counted once. Sharing is among Archway's own processes, so this is the
+   * most of the shared part any one of them maps.
+   */
+  instanceMb: number;
   /** Sum of VmHWM (each process's peak RSS), MB. */
   peakMb: number;
   perProcessMb: number[];
@@ -134,10 +138,10 @@ export function markdown(r: Report): string {
   if (r.scenarios.length > 0) {
     out.push('## Start and memory');
     out.push('');
-    out.push('| Ingresses | workers | files / MB | start to ready (s) | start to first 200 (s) | verified | RSS (PSS) after start (MB) | RSS (PSS) after changes (MB) | peak RSS sum (MB) | idle CPU | machine busy |');
+    out.push('| Ingresses | workers | files / MB | start to ready (s) | start to first 200 (s) | verified | RSS sum (instance) after start (MB) | RSS sum (instance) after changes (MB) | peak RSS sum (MB) | idle CPU | machine busy |');
     out.push('|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const s of r.scenarios) {
-      out.push(`| ${s.size.toLocaleString('en')} | ${s.workers} | ${s.files} / ${s.manifestMb.toFixed(1)} | ${sec(s.readyMs)} | ${sec(s.serveMs)} | ${s.verified.ok}/${s.verified.total} | ${mb(s.memoryAfterStart.rssMb)} = ${s.memoryAfterStart.perProcessMb.map(mb).join(' + ')} (${pss(s.memoryAfterStart)}) | ${s.memoryAfterChanges ? `${mb(s.memoryAfterChanges.rssMb)} (${pss(s.memoryAfterChanges)})` : '-'} | ${s.memoryAfterChanges ? mb(s.memoryAfterChanges.peakMb) : mb(s.memoryAfterStart.peakMb)} | ${s.idleCpuPct.toFixed(0)}% | ${s.machineBusyPct.toFixed(0)}% |`);
+      out.push(`| ${s.size.toLocaleString('en')} | ${s.workers} | ${s.files} / ${s.manifestMb.toFixed(1)} | ${sec(s.readyMs)} | ${sec(s.serveMs)} | ${s.verified.ok}/${s.verified.total} | ${mb(s.memoryAfterStart.rssMb)} = ${s.memoryAfterStart.perProcessMb.map(mb).join(' + ')} (${instance(s.memoryAfterStart)}) | ${s.memoryAfterChanges ? `${mb(s.memoryAfterChanges.rssMb)} (${instance(s.memoryAfterChanges)})` : '-'} | ${s.memoryAfterChanges ? mb(s.memoryAfterChanges.peakMb) : mb(s.memoryAfterStart.peakMb)} | ${s.idleCpuPct.toFixed(0)}% | ${s.machineBusyPct.toFixed(0)}% |`);
     }
     out.push('');
     out.push('## Change to serving (ms from the file write; p50 / p99 / max)');
@@ -198,8 +202,8 @@ function phaseSection(ps: PhaseResult[]): string[] {
   return out;
 }
 
-function pss(m: MemorySample): string {
-  return m.pssMb > 0 ? `PSS ${mb(m.pssMb)}` : 'PSS -';
+function instance(m: MemorySample): string {
+  return m.instanceMb > 0 ? `instance ${mb(m.instanceMb)}` : 'instance -';
 }
 
 function targets(r: Report): string[] {
@@ -211,12 +215,12 @@ function targets(r: Report): string[] {
     out.push(`| Ingress change p99 < 1 s at ${largest.toLocaleString('en')}, ${s.workers} worker(s), all workers | ${ms(s.ingressAll.p99)} ms | ${mark(s.ingressAll.p99 < 1000)} |`);
     out.push(`| Endpoints change p99 < 1 s at ${largest.toLocaleString('en')}, ${s.workers} worker(s), all workers | ${ms(s.endpointsAll.p99)} ms | ${mark(s.endpointsAll.p99 < 1000)} |`);
     const rss = Math.max(s.memoryAfterChanges?.rssMb ?? 0, s.memoryAfterStart.rssMb);
-    const pssMb = Math.max(s.memoryAfterChanges?.pssMb ?? 0, s.memoryAfterStart.pssMb);
+    const own = Math.max(s.memoryAfterChanges?.instanceMb ?? 0, s.memoryAfterStart.instanceMb);
     if (rss === 0) {
       out.push(`| resident memory < 300 MB at ${largest.toLocaleString('en')}, ${s.workers} worker(s), at rest | not measured${s.error ? ` (${s.error})` : ''} | **NO** |`);
       continue;
     }
-    out.push(`| resident memory < 300 MB at ${largest.toLocaleString('en')}, ${s.workers} worker(s), at rest | RSS sum ${mb(rss)} MB, PSS sum ${mb(pssMb)} MB | RSS ${mark(rss < 300)}, PSS ${mark(pssMb < 300)} |`);
+    out.push(`| resident memory < 300 MB at ${largest.toLocaleString('en')}, ${s.workers} worker(s), at rest | RSS sum ${mb(rss)} MB, instance ${mb(own)} MB | RSS sum ${mark(rss < 300)}, instance ${mark(own < 300)} |`);
   }
   const l = r.micro?.lookup;
   if (l) out.push(`| lookup cost ${l.sizes[0]} vs ${l.sizes[l.sizes.length - 1].toLocaleString('en')} Ingresses within 10% | ratio ${l.ratio.toFixed(3)} | ${mark(l.ratio <= 1.1)} |`);

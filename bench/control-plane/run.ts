@@ -175,7 +175,9 @@ function memorySample(pid: number): MemorySample {
   const m = treeMemory(pid);
   return {
     rssMb: m.reduce((a, p) => a + p.rssKb, 0) / 1024,
-    pssMb: m.reduce((a, p) => a + p.pssKb, 0) / 1024,
+    // The processes share the node binary's pages: counted once. (PSS would split them with every
+    // other node process on the machine, the bench's own included, and so depend on what else runs.)
+    instanceMb: (m.reduce((a, p) => a + p.privateKb, 0) + Math.max(0, ...m.map((p) => p.sharedKb))) / 1024,
     peakMb: m.reduce((a, p) => a + p.hwmKb, 0) / 1024,
     perProcessMb: m.map((p) => p.rssKb / 1024),
   };
@@ -260,7 +262,7 @@ async function runScenario(ctx: Context, size: number, workers: number): Promise
   const result: ScenarioResult = {
     size, workers, files: fleet.fileCount + 1, manifestMb: bytes / 2 ** 20, generateMs, mix: fleet.summary(),
     readyMs: null, serveMs: null, listeningLogMs: null, verified: { ok: 0, total: 0, failures: [] }, diagnostics: {},
-    memoryAfterStart: { rssMb: 0, pssMb: 0, peakMb: 0, perProcessMb: [] }, memoryAfterChanges: null, idleCpuPct: 0,
+    memoryAfterStart: { rssMb: 0, instanceMb: 0, peakMb: 0, perProcessMb: [] }, memoryAfterChanges: null, idleCpuPct: 0,
     ingress: [], endpoints: [],
     ingressFirst: distribution([]), ingressAll: distribution([]), endpointsFirst: distribution([]), endpointsAll: distribution([]),
     exit: '', machineBusyPct: 0,
