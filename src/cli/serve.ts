@@ -85,12 +85,14 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
   }, config.adminBind, config.adminPort);
 
   // After a rebuild the pages its garbage occupied stay resident until released (util/memory-release.ts).
+  // Only after full rebuilds: the endpoint fast lane makes little garbage, and endpoints may change
+  // every few seconds in a cluster, while a release pauses this process (the data plane too, with
+  // --workers 0) for a few full collections.
   const releaser = new MemoryReleaser();
-  const syncCount = () => controller.counters.fullSyncs + controller.counters.fastLaneSyncs;
   const watcher = new ManifestWatcher(() => {
-    const before = syncCount();
+    const before = controller.counters.fullSyncs;
     void controller.refresh().then(() => {
-      if (syncCount() !== before) releaser.afterBurst();
+      if (controller.counters.fullSyncs !== before) releaser.afterBurst();
     });
   });
   let httpPort: number;

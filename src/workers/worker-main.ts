@@ -6,7 +6,11 @@ import { MemoryReleaser } from '../util/memory-release.ts';
 import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
 
 let plane: DataPlane | null = null;
-/** A full table or backend list replaces a lot of objects: give the freed pages back once it settles. */
+/**
+ * A full table replaces a lot of objects: give the freed pages back once it settles. Not after deltas
+ * or endpoint updates: they make little garbage and can come every few seconds, and a release pauses
+ * this worker's traffic for a few full collections.
+ */
 const releaser = new MemoryReleaser();
 
 function send(m: FromWorker): void {
@@ -33,7 +37,6 @@ process.on('message', (raw: unknown) => {
     case 'backends':
       plane?.setBackends(m.hash, m.backends);
       send({ type: 'applied', hash: m.hash });
-      releaser.afterBurst();
       break;
     case 'stats':
       if (plane) send({ type: 'stats', id: m.id, stats: { ...plane.stats, openConnections: plane.openConnections, idleUpstreamConnections: plane.pool.idleCount() } });
