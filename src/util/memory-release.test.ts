@@ -18,7 +18,7 @@ test('a release after a burst of garbage gives resident memory back', () => {
 });
 
 test('afterBurst releases once, after the quiet period, however many bursts came', async () => {
-  const releaser = new MemoryReleaser(40);
+  const releaser = new MemoryReleaser({ quietMs: 40, minGrowthBytes: 0 });
   let releases = 0;
   releaser.onRelease = () => releases++;
   for (let i = 0; i < 5; i++) {
@@ -28,5 +28,15 @@ test('afterBurst releases once, after the quiet period, however many bursts came
   assert.equal(releases, 0, 'no release while bursts keep coming');
   await new Promise((r) => setTimeout(r, 120));
   assert.equal(releases, 1);
+  releaser.cancel();
+});
+
+test('afterBurst leaves a process alone whose memory did not grow enough to be worth a pause', async () => {
+  const releaser = new MemoryReleaser({ quietMs: 20, minGrowthBytes: 512 * 2 ** 20 });
+  let releases = 0;
+  releaser.onRelease = () => releases++;
+  releaser.afterBurst();
+  await new Promise((r) => setTimeout(r, 80));
+  assert.equal(releases, 0);
   releaser.cancel();
 });

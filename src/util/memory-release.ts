@@ -35,22 +35,36 @@ export interface ReleaseResult {
   ms: number;
 }
 
+export interface ReleaserOptions {
+  /** Quiet period after the last burst before releasing. */
+  quietMs?: number;
+  /**
+   * Release only when resident memory grew by this much since the last release (or since this
+   * releaser was made): a small configuration leaves little to give back, and a release pauses the
+   * process (a data-plane worker's traffic too: about 50 ms even with a small heap).
+   */
+  minGrowthBytes?: number;
+}
+
 export class MemoryReleaser {
   readonly quietMs: number;
+  readonly minGrowthBytes: number;
   /** Called after each release (logs, tests). */
   onRelease: ((r: ReleaseResult) => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
+  #reference = process.memoryUsage.rss();
 
-  constructor(quietMs = 2000) {
-    this.quietMs = quietMs;
+  constructor(options: ReleaserOptions = {}) {
+    this.quietMs = options.quietMs ?? 2000;
+    this.minGrowthBytes = options.minGrowthBytes ?? 32 * 2 ** 20;
   }
 
-  /** After work that allocated a lot: release once no further burst came for `quietMs`. */
+  /** After work that allocated a lot: release once no further burst came for `quietMs`, if memory grew. */
   afterBurst(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      this.releaseNow();
+      if (process.memoryUsage.rss() - this.#reference >= this.minGrowthBytes) this.releaseNow();
     }, this.quietMs);
     this.#timer.unref();
   }
@@ -60,6 +74,7 @@ export class MemoryReleaser {
     const t0 = performance.now();
     lastResortGc();
     const r = { rssBefore, rssAfter: process.memoryUsage.rss(), ms: performance.now() - t0 };
+    this.#reference = r.rssAfter;
     this.onRelease?.(r);
     return r;
   }

@@ -9,9 +9,10 @@ let plane: DataPlane | null = null;
 /**
  * A full table replaces a lot of objects: give the freed pages back once it settles. Not after deltas
  * or endpoint updates: they make little garbage and can come every few seconds, and a release pauses
- * this worker's traffic for a few full collections.
+ * this worker's traffic for a few full collections. Made at the first table, so the growth it weighs
+ * is the table's, not the start-up's (a small table is not worth a pause).
  */
-const releaser = new MemoryReleaser();
+let releaser: MemoryReleaser | null = null;
 
 function send(m: FromWorker): void {
   process.send?.(m);
@@ -26,6 +27,7 @@ process.on('message', (raw: unknown) => {
       void listen(plane, m.http, m.https);
       break;
     case 'table':
+      releaser ??= new MemoryReleaser();
       plane?.setTable(m.table);
       send({ type: 'applied', hash: m.table.hash });
       releaser.afterBurst();
