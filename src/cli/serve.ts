@@ -84,15 +84,15 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     },
   }, config.adminBind, config.adminPort);
 
-  // After a rebuild the pages its garbage occupied stay resident until released (util/memory-release.ts).
-  // Only after full rebuilds: the endpoint fast lane makes little garbage, and endpoints may change
-  // every few seconds in a cluster, while a release pauses this process (the data plane too, with
-  // --workers 0) for a few full collections.
+  // After a rebuild the pages its garbage occupied stay resident until released (util/memory-release.ts):
+  // once things settle, and only when this process grew by 32 MB since the last release, since a
+  // release pauses it (the data plane too, with --workers 0) for a few full collections.
   const releaser = new MemoryReleaser();
+  const syncCount = () => controller.counters.fullSyncs + controller.counters.fastLaneSyncs;
   const watcher = new ManifestWatcher(() => {
-    const before = controller.counters.fullSyncs;
+    const before = syncCount();
     void controller.refresh().then(() => {
-      if (controller.counters.fullSyncs !== before) releaser.afterBurst();
+      if (syncCount() !== before) releaser.afterBurst();
     });
   });
   let httpPort: number;
