@@ -71,7 +71,7 @@ function outcome(m: Model): unknown {
   return JSON.parse(JSON.stringify({ table: compile(m), diagnostics: m.diagnostics, served: m.served.map((s) => `${s.ingress.namespace}/${s.ingress.name}`), backends: [...m.backends.keys()].sort() }));
 }
 
-test('builds that reuse hosts equal builds from scratch over 400 random edits (Ingresses, Services, Endpoints, Secrets)', () => {
+test('builds that reuse hosts equal builds from scratch over 400 random edits (Ingresses, Services and Endpoints changed, removed, added back, Secrets)', () => {
   const rng = new Prng(20261129);
   const objects = new Map<string, StoredObject[]>();
   for (const s of SERVICES.slice(0, 3)) objects.set(`svc/${s}`, service(s, true));
@@ -83,7 +83,8 @@ test('builds that reuse hosts equal builds from scratch over 400 random edits (I
     const r = rng.int(20);
     if (r < 14) objects.set(`ing/${rng.int(12)}`, [randomIngress(rng, `ing${rng.int(12)}`)]);
     else if (r < 16) objects.delete(`ing/${rng.int(12)}`);
-    else if (r < 18) { const s = SERVICES[rng.int(3)]; objects.set(`svc/${s}`, service(s, rng.int(2) === 0)); }
+    else if (r < 17) { const s = SERVICES[rng.int(3)]; objects.set(`svc/${s}`, service(s, rng.int(2) === 0)); }
+    else if (r < 18) { const s = SERVICES[rng.int(3)]; if (objects.has(`svc/${s}`)) objects.delete(`svc/${s}`); else objects.set(`svc/${s}`, service(s, true)); }
     else if (r < 19) objects.set('secret', objects.has('secret') && objects.get('secret')!.length > 0 ? [] : [secret()]);
     // r === 19: nothing changed (a poll that found nothing)
     const store = new ObjectStore();

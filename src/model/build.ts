@@ -3,12 +3,12 @@
 // Pure: no I/O, no clock. A bad object yields diagnostics and is left out; everything else is kept.
 
 import { compareDiagnostics, type Diagnostic } from './diagnostics.ts';
-import { describeObject, objectKey, type ObjectView, type StoredObject } from './objects.ts';
+import { asObject, asString, describeObject, objectKey, type ObjectView, type StoredObject } from './objects.ts';
 import { fingerprint } from './fingerprint.ts';
-import { normalizeIngress, type BackendRef, type Ingress, type IngressRule, type ServiceBackendRef } from './ingress.ts';
+import { normalizeIngress, type BackendRef, type Ingress, type IngressRule } from './ingress.ts';
 import { decideClass, type ClassOptions } from './ingress-class.ts';
 import { readSettings, type IngressSettings } from './annotations.ts';
-import { backendId, CLUSTER_IP_SUFFIX, ServiceResolver, type ResolvedBackend } from './services.ts';
+import { backendId, CLUSTER_IP_SUFFIX, SERVICE_NAME_LABEL, ServiceResolver, type ResolvedBackend } from './services.ts';
 import { defaultCookiePath, readPolicy, routePolicy, type PolicySettings, type RoutePolicy } from './upstream-policy.ts';
 import { attachCanaries, readCanary, type CanaryIngress, type CanarySettings, type CanaryTarget } from './canary.ts';
 import { compileUserRegex, pathPatternSource } from './regex.ts';
@@ -163,7 +163,7 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
   for (const [host, list] of contributions) {
     const tlsHost = isTlsHost(tls, host);
     const reusable = pass !== undefined && !canaryHosts.has(host);
-    let built = reusable ? pass.get(host, tlsHost, list, (b) => b.resolved !== null && b.resolved.every((r) => resolver.resolve(r.namespace, r.ref) === r.backend)) : undefined;
+    let built = reusable ? pass.get(host, tlsHost, list) : undefined;
     if (built === undefined) {
       built = buildHost(host, list, tlsHost, resolver, internTarget);
       if (reusable) pass.set(host, tlsHost, list, built);
@@ -203,18 +203,17 @@ interface BuiltHost {
   /** Backends its routes use. */
   backends: ResolvedBackend[];
   /**
-   * How each Service backend was resolved: the host is still valid while resolving them again gives
-   * the very same objects (ServiceResolver memoises per Service, Endpoints and EndpointSlice
-   * instance). Null: it cannot be checked that way (service-upstream), never reuse it.
+   * The Services (`namespace/name`) its routes resolve against: the host is still valid while none of
+   * them, their Endpoints or their EndpointSlices changed. Null: never reuse it (service-upstream).
    */
-  resolved: Array<{ namespace: string; ref: ServiceBackendRef; backend: ResolvedBackend }> | null;
+  services: Set<string> | null;
 }
 
 /** A host's routes from its rules, oldest Ingress first: first fallback and app-root win, conflicts by age. */
 function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean, resolver: ServiceResolver, intern: (t: RouteTarget) => RouteTarget): BuiltHost {
   const diagnostics: Diagnostic[] = [];
   const used = new Map<string, ResolvedBackend>();
-  let resolved: BuiltHost['resolved'] = [];
+  let services: BuiltHost['services'] = new Set();
   const hm: HostModel = { host, routes: [] };
   const seenPaths = new Map<string, string>(); // path\ntype -> winning ingress
   for (const { entry: { ingress: ing, settings, policy }, age, rule, ingressDefault } of list) {
@@ -242,10 +241,9 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
         }
       }
       seenPaths.set(key, ingName);
-      const known = used.size;
       const target = targetFor(ing, p.backend, policy, defaultCookiePath(p.path, match), resolver, used, diagnostics, tlsHost, settings, ingName);
-      if (policy.serviceUpstream) resolved = null;
-      else if (resolved !== null && p.backend.service && used.size > known) resolved.push({ namespace: ing.namespace, ref: p.backend.service, backend: used.get(target.backend)! });
+      if (policy.serviceUpstream) services = null;
+      else if (services !== null && p.backend.service) services.add(`${ing.namespace}/${p.backend.service.service}`);
       if (settings.rewriteTarget !== undefined && settings.rewriteTarget !== p.path) {
         // ingress-nginx: the rule path, as an anchored case-insensitive regex, is replaced whole by the target.
         const pattern = pathPatternSource(p.path);
@@ -260,7 +258,7 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
     }
   }
   hm.routes.sort(comparePrecedence);
-  return { model: hm, diagnostics, backends: [...used.values()], resolved };
+  return { model: hm, diagnostics, backends: [...used.values()], services };
 }
 
 /**
@@ -296,13 +294,16 @@ function targetInterner(): (t: RouteTarget) => RouteTarget {
  * What a build hands to the next one, so that a change to one of 10,000 Ingresses does not rebuild
  * every host (issue 4 item 10). A host is reused when the same Ingress versions (the very normalised
  * objects, settings and policies: all memoised per stored object) contribute to it in the same order,
- * its TLS status is the same, and its Service backends resolve to the very same results (so a change
- * to one Service or its endpoints rebuilds the hosts using it, not all of them). A change to a Secret
+ * its TLS status is the same, and none of the Services its routes use, their Endpoints or their
+ * EndpointSlices changed (so a change to one Service or its endpoints rebuilds the hosts using it, not
+ * all of them; a per-build set of changed Services, not a resolution per host). A change to a Secret
  * or an IngressClass (by content fingerprint) empties the memo. The checks are the inputs, so reuse
  * can never change a result; only the hosts of the last build are kept.
  */
 export class BuildMemo {
   #hosts = new Map<string, MemoHost>();
+  /** The Service, Endpoints and EndpointSlice objects of the last build, with the Service they belong to. */
+  #serviceObjects = new Map<StoredObject, string>();
   /** Content fingerprint by object key of RESOLUTION_KINDS, exactly as of the last build. */
   #prints = new Map<string, string>();
   /** The build (pass number) each stored object was last seen in, and how many objects it had. */
@@ -315,14 +316,20 @@ export class BuildMemo {
   /** Starts a build over `store`; forgets everything when an object routes depend on changed. */
   begin(store: ObjectView): MemoPass {
     const same = this.#sameResolutionObjects(store);
+    const dirty = this.#changedServices(store);
+    const resolvesAsBefore = (b: BuiltHost): boolean => {
+      if (b.services === null) return false;
+      for (const svc of b.services) if (dirty.has(svc)) return false;
+      return true;
+    };
     const previous = same ? this.#hosts : new Map<string, MemoHost>();
     const next = new Map<string, MemoHost>();
     this.last.reused = 0;
     this.last.built = 0;
     return {
-      get: (host, tlsHost, list, stillResolves) => {
+      get: (host, tlsHost, list) => {
         const hit = previous.get(host);
-        if (hit === undefined || hit.tlsHost !== tlsHost || !sameInputs(hit.inputs, list) || !stillResolves(hit.built)) return undefined;
+        if (hit === undefined || hit.tlsHost !== tlsHost || !sameInputs(hit.inputs, list) || !resolvesAsBefore(hit.built)) return undefined;
         next.set(host, hit);
         this.last.reused++;
         return hit.built;
@@ -344,6 +351,27 @@ export class BuildMemo {
    * objects as before, all of them either seen last time or equal in content to what their key held,
    * the two sets are equal. When they differ, the fingerprints are taken afresh.
    */
+  /**
+   * `namespace/name` of every Service whose Service, Endpoints or EndpointSlice objects were added,
+   * replaced or removed since the last build (stored objects are immutable, and the source keeps the
+   * instance of an unchanged object, so instance identity is the test).
+   */
+  #changedServices(store: ObjectView): Set<string> {
+    const dirty = new Set<string>();
+    const current = new Map<StoredObject, string>();
+    for (const kind of SERVICE_KINDS) {
+      for (const o of store.list(kind)) {
+        const svc = serviceOf(o);
+        if (svc === undefined) continue;
+        current.set(o, svc);
+        if (!this.#serviceObjects.has(o)) dirty.add(svc);
+      }
+    }
+    for (const [o, svc] of this.#serviceObjects) if (!current.has(o)) dirty.add(svc);
+    this.#serviceObjects = current;
+    return dirty;
+  }
+
   #sameResolutionObjects(store: ObjectView): boolean {
     const pass = ++this.#pass;
     let same = true;
@@ -368,8 +396,8 @@ export class BuildMemo {
 }
 
 interface MemoPass {
-  /** The host as built before, if its inputs are the same and `stillResolves` accepts it. */
-  get(host: string, tlsHost: boolean, list: readonly Contribution[], stillResolves: (b: BuiltHost) => boolean): BuiltHost | undefined;
+  /** The host as built before, if its inputs are the same and its Services did not change. */
+  get(host: string, tlsHost: boolean, list: readonly Contribution[]): BuiltHost | undefined;
   set(host: string, tlsHost: boolean, list: readonly Contribution[], built: BuiltHost): void;
   end(): void;
 }
@@ -402,9 +430,18 @@ function sameInputs(inputs: readonly unknown[], list: readonly Contribution[]): 
 /**
  * Kinds whose change forgets every host: Secrets and IngressClasses are few, rarely change and feed
  * TLS and class decisions. Services, Endpoints and EndpointSlices, which change all the time in a
- * cluster, are checked per host instead (BuiltHost.resolved).
+ * cluster, are checked per host instead (BuiltHost.services).
  */
 const RESOLUTION_KINDS = ['Secret', 'IngressClass'] as const;
+
+const SERVICE_KINDS = ['Service', 'Endpoints', 'EndpointSlice'] as const;
+
+/** The Service an object belongs to: itself, its Endpoints (same name), or its slices' label. */
+function serviceOf(o: StoredObject): string | undefined {
+  if (o.kind !== 'EndpointSlice') return `${o.namespace}/${o.name}`;
+  const svc = asString(asObject(asObject(o.raw.metadata)?.labels)?.[SERVICE_NAME_LABEL]);
+  return svc === undefined ? undefined : `${o.namespace}/${svc}`;
+}
 
 function withRedirect(t: RouteTarget, settings: IngressSettings, tlsHost: boolean): RouteTarget {
   return settings.forceSslRedirect || (settings.sslRedirect && tlsHost) ? { ...t, redirectHttps: true } : t;
