@@ -273,6 +273,12 @@ function targetFor(ing: Ingress, ref: BackendRef, policy: PolicySettings, cookie
   return t;
 }
 
+/** Equal keys, equal targets (also for the table's actions, which have a subset of the fields). */
+export function targetKey(t: Pick<RouteTarget, 'backend' | 'ingress' | 'redirectHttps' | 'rewrite' | 'forwardedPrefix' | 'policy' | 'canary'>): string {
+  // The common target names a backend and an Ingress only: no need to serialise it.
+  return t.rewrite || t.forwardedPrefix || t.policy || t.canary ? JSON.stringify(t) : `${t.backend}\n${t.ingress}\n${t.redirectHttps === true}`;
+}
+
 /**
  * Route targets are plain immutable data once built (attachCanaries replaces a target rather than
  * changing it): routes with equal targets share one object. Most paths of an Ingress go to one
@@ -282,7 +288,7 @@ function targetFor(ing: Ingress, ref: BackendRef, policy: PolicySettings, cookie
 function targetInterner(): (t: RouteTarget) => RouteTarget {
   const seen = new Map<string, RouteTarget>();
   return (t) => {
-    const key = t.rewrite || t.forwardedPrefix || t.policy || t.canary ? JSON.stringify(t) : `${t.backend}\n${t.ingress}\n${t.redirectHttps === true}`;
+    const key = targetKey(t);
     const kept = seen.get(key);
     if (kept !== undefined) return kept;
     seen.set(key, t);

@@ -1,7 +1,7 @@
 // compile(model) -> routing table: plain, sorted, hashed data (ARCHITECTURE.md "snapshot/").
 
 import { createHash } from 'node:crypto';
-import type { HostModel, Model, RouteTarget } from '../model/build.ts';
+import { targetKey, type HostModel, type Model, type RouteTarget } from '../model/build.ts';
 import { pathPatternSource } from '../model/regex.ts';
 import { entryPrints, rememberPrints, tablePrints, type TableFingerprints } from './delta.ts';
 import type { ResolvedBackend } from '../model/services.ts';
@@ -82,7 +82,7 @@ const reuse = {
     this.actions = next;
     return (t) => {
       const a = action(t);
-      const key = a.rewrite || a.forwardedPrefix || a.policy || a.canary ? JSON.stringify(a) : `${a.backend}\n${a.ingress}\n${a.redirectHttps === true}`;
+      const key = targetKey(a);
       let kept = next.get(key);
       if (kept === undefined) next.set(key, (kept = previous.get(key) ?? a));
       return kept;
