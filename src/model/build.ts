@@ -3,8 +3,7 @@
 // Pure: no I/O, no clock. A bad object yields diagnostics and is left out; everything else is kept.
 
 import { compareDiagnostics, type Diagnostic } from './diagnostics.ts';
-import { asObject, asString, describeObject, objectKey, type ObjectView, type StoredObject } from './objects.ts';
-import { fingerprint } from './fingerprint.ts';
+import { asObject, asString, describeObject, type ObjectView, type StoredObject } from './objects.ts';
 import { normalizeIngress, type BackendRef, type Ingress, type IngressRule } from './ingress.ts';
 import { decideClass, type ClassOptions } from './ingress-class.ts';
 import { readSettings, type IngressSettings } from './annotations.ts';
@@ -123,7 +122,7 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
     if (ing.rules.length === 0) {
       if (!ing.defaultBackend) return;
       if (!catchAll) {
-        catchAll = targetFor(ing, ing.defaultBackend, policy, '/', resolver, backends, diagnostics, tls);
+        catchAll = targetFor(ing, ing.defaultBackend, policy, '/', resolver, backends, diagnostics);
         catchAllOwner = ingName;
       } else {
         diagnostics.push({
@@ -138,7 +137,7 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
     // host of its own: their unmatched requests go to the catch-all, as in ingress-nginx (only a
     // rule-less Ingress configures the catch-all server), so one tenant cannot capture every host.
     const ownsHost = ing.rules.some((rule) => rule.host !== '');
-    const ingressDefault = ing.defaultBackend && ownsHost ? targetFor(ing, ing.defaultBackend, policy, '/', resolver, backends, diagnostics, tls) : undefined;
+    const ingressDefault = ing.defaultBackend && ownsHost ? targetFor(ing, ing.defaultBackend, policy, '/', resolver, backends, diagnostics) : undefined;
     if (ing.defaultBackend && !ownsHost) {
       diagnostics.push({
         code: 'DEFAULT_BACKEND_UNUSED', severity: 'warning',
@@ -241,7 +240,8 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
         }
       }
       seenPaths.set(key, ingName);
-      const target = targetFor(ing, p.backend, policy, defaultCookiePath(p.path, match), resolver, used, diagnostics, tlsHost, settings, ingName);
+      const target = targetFor(ing, p.backend, policy, defaultCookiePath(p.path, match), resolver, used, diagnostics, ingName);
+      if (redirects(settings, tlsHost)) target.redirectHttps = true;
       if (policy.serviceUpstream) services = null;
       else if (services !== null && p.backend.service) services.add(`${ing.namespace}/${p.backend.service.service}`);
       if (settings.rewriteTarget !== undefined && settings.rewriteTarget !== p.path) {
@@ -261,13 +261,9 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
   return { model: hm, diagnostics, backends: [...used.values()], services };
 }
 
-/**
- * The target of a backend of `ing`; cookiePath: the affinity cookie's default path. `tls`: the TLS
- * model, or whether the route's host is a TLS host (ssl-redirect applies to route targets only).
- */
-function targetFor(ing: Ingress, ref: BackendRef, policy: PolicySettings, cookiePath: string, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[], tls: TlsModel | boolean, settings?: IngressSettings, ingName = `${ing.namespace}/${ing.name}`): RouteTarget {
+/** The target of a backend of `ing`; cookiePath: the affinity cookie's default path. */
+function targetFor(ing: Ingress, ref: BackendRef, policy: PolicySettings, cookiePath: string, resolver: ServiceResolver, backends: Map<string, ResolvedBackend>, diags: Diagnostic[], ingName = `${ing.namespace}/${ing.name}`): RouteTarget {
   const t: RouteTarget = { backend: resolveRef(ing, ref, resolver, backends, diags, policy.serviceUpstream), ingress: ingName };
-  if (settings && typeof tls === 'boolean' && (settings.forceSslRedirect || (settings.sslRedirect && tls))) t.redirectHttps = true;
   const p = routePolicy(policy, cookiePath);
   if (p) t.policy = p;
   return t;
@@ -303,25 +299,21 @@ function targetInterner(): (t: RouteTarget) => RouteTarget {
  * its TLS status is the same, and none of the Services its routes use, their Endpoints or their
  * EndpointSlices changed (so a change to one Service or its endpoints rebuilds the hosts using it, not
  * all of them; a per-build set of changed Services, not a resolution per host). A change to a Secret
- * or an IngressClass (by content fingerprint) empties the memo. The checks are the inputs, so reuse
+ * or an IngressClass (added, replaced or removed) empties the memo. The checks are the inputs, so reuse
  * can never change a result; only the hosts of the last build are kept.
  */
 export class BuildMemo {
   #hosts = new Map<string, MemoHost>();
   /** The Service, Endpoints and EndpointSlice objects of the last build, with the Service they belong to. */
   #serviceObjects = new Map<StoredObject, string>();
-  /** Content fingerprint by object key of RESOLUTION_KINDS, exactly as of the last build. */
-  #prints = new Map<string, string>();
-  /** The build (pass number) each stored object was last seen in, and how many objects it had. */
-  #seenIn = new WeakMap<StoredObject, number>();
-  #pass = 0;
-  #count = 0;
+  /** The objects of RESET_KINDS in the last build. */
+  #resetObjects = new Set<StoredObject>();
   /** Counters for tests: hosts reused and built in the last build. */
   readonly last = { reused: 0, built: 0 };
 
   /** Starts a build over `store`; forgets everything when an object routes depend on changed. */
   begin(store: ObjectView): MemoPass {
-    const same = this.#sameResolutionObjects(store);
+    const same = this.#sameResetObjects(store);
     const dirty = this.#changedServices(store);
     const resolvesAsBefore = (b: BuiltHost): boolean => {
       if (b.services === null) return false;
@@ -351,13 +343,6 @@ export class BuildMemo {
   }
 
   /**
-   * Whether RESOLUTION_KINDS hold the same content as at the last build. Objects seen in the last
-   * build are unchanged (stored objects are immutable); only new ones (a re-read file's) are compared
-   * by fingerprint, so this costs a pass over the objects, not a serialisation of them. With as many
-   * objects as before, all of them either seen last time or equal in content to what their key held,
-   * the two sets are equal. When they differ, the fingerprints are taken afresh.
-   */
-  /**
    * `namespace/name` of every Service whose Service, Endpoints or EndpointSlice objects were added,
    * replaced or removed since the last build (stored objects are immutable, and the source keeps the
    * instance of an unchanged object, so instance identity is the test).
@@ -378,25 +363,13 @@ export class BuildMemo {
     return dirty;
   }
 
-  #sameResolutionObjects(store: ObjectView): boolean {
-    const pass = ++this.#pass;
-    let same = true;
-    let count = 0;
-    for (const kind of RESOLUTION_KINDS) {
-      for (const o of store.list(kind)) {
-        count++;
-        const seen = this.#seenIn.get(o);
-        this.#seenIn.set(o, pass);
-        if (seen === pass - 1 || !same) continue;
-        if (this.#prints.get(objectKey(o.kind, o.namespace, o.name)) !== fingerprint(o)) same = false;
-      }
-    }
-    if (count !== this.#count) same = false;
-    this.#count = count;
-    if (!same) {
-      this.#prints = new Map();
-      for (const kind of RESOLUTION_KINDS) for (const o of store.list(kind)) this.#prints.set(objectKey(o.kind, o.namespace, o.name), fingerprint(o));
-    }
+  /** Whether RESET_KINDS hold the very objects of the last build (by instance, as in #changedServices). */
+  #sameResetObjects(store: ObjectView): boolean {
+    const current = new Set<StoredObject>();
+    for (const kind of RESET_KINDS) for (const o of store.list(kind)) current.add(o);
+    let same = current.size === this.#resetObjects.size;
+    if (same) for (const o of current) if (!this.#resetObjects.has(o)) { same = false; break; }
+    this.#resetObjects = current;
     return same;
   }
 }
@@ -438,7 +411,7 @@ function sameInputs(inputs: readonly unknown[], list: readonly Contribution[]): 
  * TLS and class decisions. Services, Endpoints and EndpointSlices, which change all the time in a
  * cluster, are checked per host instead (BuiltHost.services).
  */
-const RESOLUTION_KINDS = ['Secret', 'IngressClass'] as const;
+const RESET_KINDS = ['Secret', 'IngressClass'] as const;
 
 const SERVICE_KINDS = ['Service', 'Endpoints', 'EndpointSlice'] as const;
 
@@ -449,8 +422,13 @@ function serviceOf(o: StoredObject): string | undefined {
   return svc === undefined ? undefined : `${o.namespace}/${svc}`;
 }
 
+/** ssl-redirect (on a TLS host) or force-ssl-redirect: plain HTTP answers 308 to https. */
+function redirects(settings: IngressSettings, tlsHost: boolean): boolean {
+  return settings.forceSslRedirect || (settings.sslRedirect && tlsHost);
+}
+
 function withRedirect(t: RouteTarget, settings: IngressSettings, tlsHost: boolean): RouteTarget {
-  return settings.forceSslRedirect || (settings.sslRedirect && tlsHost) ? { ...t, redirectHttps: true } : t;
+  return redirects(settings, tlsHost) ? { ...t, redirectHttps: true } : t;
 }
 
 /** A host served over TLS: listed itself, or covered by a `*.` entry one label up (ingress-nginx does the same). */
