@@ -407,6 +407,16 @@ export function canaryPolicy(own: PolicySettings, main: RoutePolicy | undefined,
   return Object.keys(p).length > 0 ? p : undefined;
 }
 
+/** A copy of a route policy with its fields in the table's order (the table's hash is over JSON text). */
+export function orderedRoutePolicy(p: RoutePolicy): RoutePolicy {
+  const out: RoutePolicy = {};
+  if (p.loadBalance !== undefined) out.loadBalance = p.loadBalance;
+  if (p.hashBy !== undefined) out.hashBy = p.hashBy;
+  if (p.affinity) out.affinity = affinityFor(p.affinity, p.affinity.path);
+  copyRouteFields(p, out);
+  return out;
+}
+
 function affinityFor(a: NonNullable<PolicySettings['affinity']>, cookiePath: string): AffinityCookie {
   return {
     name: a.name,

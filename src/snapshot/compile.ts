@@ -5,9 +5,9 @@ import { targetKey, type HostModel, type Model, type RouteTarget } from '../mode
 import { pathPatternSource } from '../model/regex.ts';
 import { entryPrints, rememberPrints, tablePrints, type TableFingerprints } from './delta.ts';
 import type { ResolvedBackend } from '../model/services.ts';
-import type { RoutePolicy } from '../model/upstream-policy.ts';
+import { orderedRoutePolicy } from '../model/upstream-policy.ts';
 import type { CanaryTarget } from '../model/canary.ts';
-import type { BackendTable, CanaryAction, HostTable, PathEntry, RouteAction, RoutingTable, TlsTable, UpstreamPolicy } from './table.ts';
+import type { BackendTable, CanaryAction, HostTable, PathEntry, RouteAction, RoutingTable, TlsTable } from './table.ts';
 
 export function compile(model: Model): RoutingTable {
   const action = reuse.interner();
@@ -169,46 +169,16 @@ function action(t: RouteTarget): RouteAction {
   if (t.rewrite) a.rewrite = { pattern: t.rewrite.pattern, target: t.rewrite.target };
   if (t.forwardedPrefix) a.forwardedPrefix = t.forwardedPrefix;
   if (t.redirectHttps) a.redirectHttps = true;
-  if (t.policy) a.policy = policyTable(t.policy);
+  if (t.policy) a.policy = orderedRoutePolicy(t.policy);
   if (t.canary) a.canary = canaryTable(t.canary);
   return a;
-}
-
-/** Fields in the table's order (the hash is over JSON text). */
-function policyTable(p: RoutePolicy): UpstreamPolicy {
-  const out: UpstreamPolicy = {};
-  if (p.loadBalance !== undefined) out.loadBalance = p.loadBalance;
-  if (p.hashBy !== undefined) out.hashBy = p.hashBy;
-  if (p.affinity) {
-    const a = p.affinity;
-    out.affinity = {
-      name: a.name,
-      path: a.path,
-      ...(a.maxAge !== undefined ? { maxAge: a.maxAge } : {}),
-      ...(a.expires !== undefined ? { expires: a.expires } : {}),
-      ...(a.sameSite !== undefined ? { sameSite: a.sameSite } : {}),
-      secure: a.secure,
-      mode: a.mode,
-    };
-  }
-  if (p.connectTimeoutMs !== undefined) out.connectTimeoutMs = p.connectTimeoutMs;
-  if (p.readTimeoutMs !== undefined) out.readTimeoutMs = p.readTimeoutMs;
-  if (p.sendTimeoutMs !== undefined) out.sendTimeoutMs = p.sendTimeoutMs;
-  if (p.bodySizeLimit !== undefined) out.bodySizeLimit = p.bodySizeLimit;
-  if (p.upstreamVhost !== undefined) out.upstreamVhost = p.upstreamVhost;
-  if (p.backendProtocol !== undefined) out.backendProtocol = p.backendProtocol;
-  if (p.sslVerify !== undefined) out.sslVerify = p.sslVerify;
-  if (p.sslCa !== undefined) out.sslCa = p.sslCa;
-  if (p.sslName !== undefined) out.sslName = p.sslName;
-  if (p.nextUpstream) out.nextUpstream = { conditions: [...p.nextUpstream.conditions], tries: p.nextUpstream.tries };
-  return out;
 }
 
 function canaryTable(c: CanaryTarget): CanaryAction {
   return {
     backend: c.backend,
     ingress: c.ingress,
-    ...(c.policy ? { policy: policyTable(c.policy) } : {}),
+    ...(c.policy ? { policy: orderedRoutePolicy(c.policy) } : {}),
     ...(c.byHeader !== undefined ? { byHeader: c.byHeader } : {}),
     ...(c.byHeaderValue !== undefined ? { byHeaderValue: c.byHeaderValue } : {}),
     ...(c.byHeaderPattern !== undefined ? { byHeaderPattern: c.byHeaderPattern } : {}),
