@@ -6,6 +6,7 @@ import { formatFlagHelp, parseFlags, UsageError, type FlagSpec } from './flags.t
 import type { DefaultBackendService } from '../model/build.ts';
 import { TrustedProxies } from '../dataplane/trust.ts';
 import type { LoadBalancePolicy } from '../snapshot/table.ts';
+import { WORKER_ISOLATIONS, type WorkerIsolation } from '../workers/worker-link.ts';
 
 export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'manifests', kind: 'string', repeatable: true, metavar: 'PATH', help: 'manifest file or directory (read recursively: .yaml, .yml, .json)' },
@@ -34,7 +35,8 @@ export const SERVE_FLAGS: FlagSpec[] = [
   { name: 'hsts-include-subdomains', kind: 'bool', default: true, help: 'includeSubDomains in Strict-Transport-Security' },
   { name: 'publish-status-address', kind: 'list', default: [], metavar: 'ADDR,...', help: 'IPs or hostnames published in status.loadBalancer.ingress (default: the bind address; for a wildcard bind the primary non-loopback address)' },
   { name: 'shutdown-grace-period', kind: 'duration', default: 30_000, help: 'on SIGTERM/SIGINT, time in-flight requests get to finish' },
-  { name: 'workers', kind: 'string', default: 'auto', metavar: 'N|auto', help: 'data-plane worker processes sharing the listeners (auto: one per CPU; 0: serve from the controller process itself)' },
+  { name: 'workers', kind: 'string', default: 'auto', metavar: 'N|auto', help: 'data-plane workers sharing the listeners (auto: one per CPU; 0: serve from the controller thread itself)' },
+  { name: 'worker-isolation', kind: 'string', default: 'thread', metavar: 'thread|process', help: 'workers as threads of one process (less memory), or as processes (a native crash takes one worker, not the instance)' },
 ];
 
 export interface ServeConfig {
@@ -63,8 +65,9 @@ export interface ServeConfig {
   /** Strict-Transport-Security value, '' when off. */
   hsts: string;
   shutdownGraceMs: number;
-  /** Data-plane worker processes; 0 runs the data plane inside the controller process. */
+  /** Data-plane workers; 0 runs the data plane on the controller's own thread. */
   workers: number;
+  workerIsolation: WorkerIsolation;
 }
 
 export function serveUsage(): string {
@@ -114,6 +117,7 @@ export function parseServeArgs(argv: readonly string[]): ServeConfig {
     maxHeaderSize,
     keepAliveTimeoutMs: v['keepalive-timeout'] as number,
     workers: parseWorkers(v.workers as string),
+    workerIsolation: parseIsolation(v['worker-isolation'] as string),
     publishStatusAddresses: publishAddresses(v['publish-status-address'] as string[]),
     shutdownGraceMs: v['shutdown-grace-period'] as number,
     defaultSslCertificate: parseSecretRef(v['default-ssl-certificate'] as string | undefined),
@@ -139,6 +143,12 @@ export function parseWorkers(s: string): number {
   if (s === 'auto') return availableParallelism();
   if (!/^\d+$/.test(s) || Number(s) > 256) throw new UsageError(`--workers: ${JSON.stringify(s)} is not a number of workers (0-256) or auto`);
   return Number(s);
+}
+
+function parseIsolation(s: string): WorkerIsolation {
+  const found = WORKER_ISOLATIONS.find((i) => i === s);
+  if (!found) throw new UsageError(`--worker-isolation: ${JSON.stringify(s)} is not one of ${WORKER_ISOLATIONS.join(', ')}`);
+  return found;
 }
 
 function publishAddresses(list: string[]): string[] {

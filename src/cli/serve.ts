@@ -1,5 +1,5 @@
-// `archway serve`: wires source -> controller -> data plane (in worker processes, or in-process with
-// --workers 0), the manifest watcher, and the admin listener that speaks for the whole instance.
+// `archway serve`: wires source -> controller -> data plane (in worker threads or processes, or on the
+// controller's thread with --workers 0), the manifest watcher, and the admin listener that speaks for the whole instance.
 
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -50,7 +50,7 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     httpsRedirectPort: config.httpsRedirectPort,
   };
   const plane = config.workers === 0 ? new DataPlane(options) : null;
-  const workers = config.workers === 0 ? null : new WorkerPool(config.workers, options, { host: config.bind, port: config.httpPort }, { host: config.bind, port: config.httpsPort }, stderrLog);
+  const workers = config.workers === 0 ? null : new WorkerPool(config.workers, config.workerIsolation, options, { host: config.bind, port: config.httpPort }, { host: config.bind, port: config.httpsPort }, stderrLog);
   const source = new ManifestSource(config.manifests);
   const controller = new Controller(source, {
     controllerName: config.controllerName,
@@ -120,7 +120,11 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
     await closeServer(admin.server);
     throw e;
   }
-  if (workers) stderrLog.info(`data plane: ${workers.count} worker process(es), pids ${workers.pids.join(', ')}`);
+  if (workers) {
+    stderrLog.info(workers.isolation === 'process'
+      ? `data plane: ${workers.count} worker process(es), pids ${workers.pids.join(', ')}`
+      : `data plane: ${workers.count} worker thread(s)`);
+  }
   stderrLog.info(`listening on http://${config.bind}:${httpPort}, admin on http://${config.adminBind}:${admin.port}`);
   stderrLog.info(`listening on https://${config.bind}:${httpsPort}`);
 

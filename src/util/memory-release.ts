@@ -8,7 +8,7 @@
 // of live heap), so it runs once, after a quiet period following a rebuild or a table load, never
 // per request.
 
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 type GcFunction = (options?: { type: 'major'; execution: 'sync'; flavor: 'last-resort' }) => void;
@@ -39,12 +39,17 @@ export interface ReleaserOptions {
   /** Quiet period after the last burst before releasing. */
   quietMs?: number;
   /**
-   * Release only when resident memory grew by this much since the last release (or since this
+   * Release only when this thread's V8 heap grew by this much since the last release (or since this
    * releaser was made): a small configuration leaves little to give back, and a release pauses the
-   * process (a data-plane worker's traffic too: about 50 ms even with a small heap).
+   * thread (a data-plane worker's traffic too: about 50 ms even with a small heap). The heap of this
+   * thread, not the process's resident memory: with worker threads (workers/worker-link.ts) the
+   * process's memory is every thread's, and only this thread's garbage is this release's to give back.
    */
   minGrowthBytes?: number;
 }
+
+/** This thread's heap, young generation included (it grows to 2 x 64 MB while a large table loads). */
+const heapSize = () => getHeapStatistics().total_heap_size;
 
 export class MemoryReleaser {
   readonly quietMs: number;
@@ -52,7 +57,10 @@ export class MemoryReleaser {
   /** Called after each release (logs, tests). */
   onRelease: ((r: ReleaseResult) => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
-  #reference = process.memoryUsage.rss();
+  /** Heap size after the last release. */
+  #reference = heapSize();
+  /** Largest heap size seen at a burst since then: the pages freed since are in V8's pool. */
+  #peak = this.#reference;
 
   constructor(options: ReleaserOptions = {}) {
     this.quietMs = options.quietMs ?? 2000;
@@ -61,10 +69,11 @@ export class MemoryReleaser {
 
   /** After work that allocated a lot: release once no further burst came for `quietMs`, if memory grew. */
   afterBurst(): void {
+    this.#peak = Math.max(this.#peak, heapSize());
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      if (process.memoryUsage.rss() - this.#reference >= this.minGrowthBytes) this.releaseNow();
+      if (Math.max(this.#peak, heapSize()) - this.#reference >= this.minGrowthBytes) this.releaseNow();
     }, this.quietMs);
     this.#timer.unref();
   }
@@ -74,7 +83,7 @@ export class MemoryReleaser {
     const t0 = performance.now();
     lastResortGc();
     const r = { rssBefore, rssAfter: process.memoryUsage.rss(), ms: performance.now() - t0 };
-    this.#reference = r.rssAfter;
+    this.#reference = this.#peak = heapSize();
     this.onRelease?.(r);
     return r;
   }

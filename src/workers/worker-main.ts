@@ -1,6 +1,8 @@
-// Entry point of a data-plane worker process: one DataPlane, its own SO_REUSEPORT listener, tables
-// received from the primary over IPC. Knows nothing of Kubernetes (ARCHITECTURE.md rule 6).
+// Entry point of a data-plane worker, a thread or a process (worker-link.ts): one DataPlane, its own
+// SO_REUSEPORT listener, tables received from the primary as messages. Knows nothing of Kubernetes
+// (ARCHITECTURE.md rule 6). In a worker thread process.exit ends the thread, not the instance.
 
+import { isMainThread, parentPort } from 'node:worker_threads';
 import { DataPlane } from '../dataplane/dataplane.ts';
 import { MemoryReleaser } from '../util/memory-release.ts';
 import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
@@ -17,10 +19,11 @@ let plane: DataPlane | null = null;
 let releaser: MemoryReleaser | null = null;
 
 function send(m: FromWorker): void {
-  process.send?.(m);
+  if (parentPort) parentPort.postMessage(m);
+  else process.send?.(m);
 }
 
-process.on('message', (raw: unknown) => {
+(parentPort ?? process).on('message', (raw: unknown) => {
   const m = raw as ToWorker;
   switch (m.type) {
     case 'init':
@@ -78,9 +81,11 @@ async function drainAndExit(p: DataPlane, graceMs: number): Promise<void> {
   process.exit(0);
 }
 
-// The primary going away means this worker must too (no orphans holding the port).
-process.on('disconnect', () => process.exit(0));
-// The primary coordinates shutdown: a terminal's Ctrl-C, or a SIGTERM sent to the whole process group
-// (systemd's default kill mode, `kill -- -PGID`), must not drop this worker's in-flight requests.
-process.on('SIGINT', () => {});
-process.on('SIGTERM', () => {});
+if (isMainThread) {
+  // A worker process. The primary going away means this worker must too (no orphans holding the port).
+  process.on('disconnect', () => process.exit(0));
+  // The primary coordinates shutdown: a terminal's Ctrl-C, or a SIGTERM sent to the whole process
+  // group (systemd's default kill mode, `kill -- -PGID`), must not drop this worker's in-flight requests.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+}

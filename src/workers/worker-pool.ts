@@ -1,22 +1,21 @@
-// The primary side of the data-plane workers: forks N workers, ships every routing table to each,
-// restarts a crashed worker without disturbing the others, and answers for the whole instance.
+// The primary side of the data-plane workers: starts N workers (threads or processes, worker-link.ts),
+// ships every routing table to each, restarts a crashed worker without disturbing the others, and
+// answers for the whole instance.
 
-import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
 import { diffTables, fingerprintTable, type TableDelta, type TableFingerprints } from '../snapshot/delta.ts';
 import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
 import type { EndpointEvent } from '../dataplane/backends.ts';
-import { envWithCompileCache } from '../util/compile-cache.ts';
-
-const WORKER_ENTRY = new URL('./worker-main.ts', import.meta.url);
+import { startWorker, type WorkerIsolation, type WorkerLink } from './worker-link.ts';
 
 export type InstanceStats = DataPlaneStats & { openConnections: number; idleUpstreamConnections: number; workers: number };
 
 interface Worker {
   index: number;
-  child: ChildProcess;
+  link: WorkerLink;
+  exited: Promise<void>;
   listening: boolean;
   appliedHash: string;
   /** Hash of the last table, delta or backends sent: the base a delta must match. */
@@ -30,6 +29,7 @@ export interface WorkerPoolLog {
 
 export class WorkerPool {
   readonly count: number;
+  readonly isolation: WorkerIsolation;
   readonly options: DataPlaneOptions;
   readonly log: WorkerPoolLog;
   #http: ListenSpec;
@@ -49,8 +49,9 @@ export class WorkerPool {
   /** First error a worker reported before every worker listened: start() fails with it. */
   #startError = '';
 
-  constructor(count: number, options: DataPlaneOptions, http: ListenSpec, https: ListenSpec | null, log: WorkerPoolLog) {
+  constructor(count: number, isolation: WorkerIsolation, options: DataPlaneOptions, http: ListenSpec, https: ListenSpec | null, log: WorkerPoolLog) {
     this.count = count;
+    this.isolation = isolation;
     this.options = options;
     this.#http = { ...http };
     this.#https = https ? { ...https } : null;
@@ -137,8 +138,19 @@ export class WorkerPool {
     return this.#until(() => this.applied, timeoutMs);
   }
 
+  /** Process ids of the workers (process isolation; empty with threads). */
   get pids(): number[] {
-    return this.#workers.flatMap((w) => (w?.child.pid ? [w.child.pid] : []));
+    return this.#workers.flatMap((w) => (w?.link.pid ? [w.link.pid] : []));
+  }
+
+  /** "thread 1, thread 2" or "pid 10, pid 11". */
+  get labels(): string[] {
+    return this.#workers.flatMap((w) => (w ? [w.link.label] : []));
+  }
+
+  /** Stops worker `index` abruptly, as a crash would (tests and operators): it is restarted. */
+  kill(index: number): void {
+    this.#workers[index]?.link.kill();
   }
 
   async stats(timeoutMs = 1000): Promise<InstanceStats> {
@@ -160,27 +172,29 @@ export class WorkerPool {
   async stop(graceMs: number): Promise<void> {
     this.#stopping = true;
     const live = this.#workers.filter((w): w is Worker => w !== null);
-    await Promise.all(live.map((w) => new Promise<void>((resolve) => {
-      if (w.child.exitCode !== null || w.child.signalCode !== null) return resolve();
-      const kill = setTimeout(() => w.child.kill('SIGKILL'), graceMs + 2000);
-      w.child.once('exit', () => (clearTimeout(kill), resolve()));
-      if (!this.#send(w, { type: 'drain', graceMs })) w.child.kill('SIGTERM');
-    })));
+    await Promise.all(live.map(async (w) => {
+      const kill = setTimeout(() => w.link.kill(), graceMs + 2000);
+      if (!this.#send(w, { type: 'drain', graceMs })) w.link.kill();
+      await w.exited;
+      clearTimeout(kill);
+    }));
     await this.#release();
   }
 
   #spawn(index: number, restarts: number): void {
-    const child = fork(WORKER_ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: envWithCompileCache() });
-    const w: Worker = { index, child, listening: false, appliedHash: '', sentHash: '', restarts };
+    const link = startWorker(this.isolation);
+    let exited!: () => void;
+    const w: Worker = { index, link, exited: new Promise((r) => (exited = r)), listening: false, appliedHash: '', sentHash: '', restarts };
     this.#workers[index] = w;
-    child.on('message', (m: FromWorker) => this.#onMessage(w, m));
-    child.on('error', (e) => this.log.info(`worker ${index}: ${e.message}`));
-    child.on('exit', (code, signal) => {
+    link.onMessage((m) => this.#onMessage(w, m));
+    link.onExit((how) => {
+      exited();
       if (this.#workers[index] === w) this.#workers[index] = null;
+      for (const f of this.#waiters.splice(0)) f();
       if (this.#stopping) return;
       // Restart with a growing back-off so a crash loop cannot spin; the other workers keep serving.
       const delay = Math.min(5000, 100 * 2 ** Math.min(restarts, 6));
-      this.log.info(`worker ${index} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
+      this.log.info(`worker ${index} (${link.label}) exited (${how}); restarting in ${delay} ms`);
       setTimeout(() => {
         if (!this.#stopping) this.#spawn(index, restarts + 1);
       }, delay).unref();
@@ -196,7 +210,7 @@ export class WorkerPool {
     switch (m.type) {
       case 'listening':
         w.listening = true;
-        if (w.restarts > 0) this.log.info(`worker ${w.index} restarted (pid ${w.child.pid})`);
+        if (w.restarts > 0) this.log.info(`worker ${w.index} restarted (${w.link.label})`);
         break;
       case 'applied':
         w.appliedHash = m.hash;
@@ -232,12 +246,7 @@ export class WorkerPool {
   }
 
   #send(w: Worker, m: ToWorker): boolean {
-    if (!w.child.connected) return false;
-    try {
-      return w.child.send(m);
-    } catch {
-      return false;
-    }
+    return w.link.send(m);
   }
 
   #until(cond: () => boolean, timeoutMs = 30_000): Promise<boolean> {
