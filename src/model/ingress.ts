@@ -2,6 +2,7 @@
 // "Objects and versions" and "Validation"). An Ingress the API server would reject is left out whole.
 
 import type { Diagnostic } from './diagnostics.ts';
+import { flatString } from '../util/flat-string.ts';
 import { asArray, asObject, asString, describeObject, type Json, type JsonObject, type StoredObject } from './objects.ts';
 import {
   hostProblem, isDns1123Subdomain, isPortNumber, pathProblem, PATH_TYPES, portNameProblem, tlsHostProblem, type PathType,
@@ -105,7 +106,7 @@ function normalizeUncached(o: StoredObject, diags: Diagnostic[]): Ingress | unde
     bad('INGRESS_EMPTY_SPEC', 'spec', `either \`${dbField}\` or \`rules\` must be specified`);
   }
   ruleList.forEach((r, i) => {
-    const field = `spec.rules[${i}]`;
+    const field = flatString(`spec.rules[${i}]`);
     const rule = asObject(r);
     if (!rule) return bad('INGRESS_INVALID_RULE', field, 'must be an object');
     const host = rule.host === undefined || rule.host === null ? '' : rule.host;
@@ -123,7 +124,7 @@ function normalizeUncached(o: StoredObject, diags: Diagnostic[]): Ingress | unde
         bad('INGRESS_NO_PATHS', `${field}.http.paths`, 'must have at least one path');
       } else {
         pathList.forEach((p, j) => {
-          const pf = `${field}.http.paths[${j}]`;
+          const pf = flatString(`${field}.http.paths[${j}]`);
           const parsed = parsePath(p, pf, v1, bad);
           if (parsed) paths.push(parsed);
         });
@@ -136,7 +137,7 @@ function normalizeUncached(o: StoredObject, diags: Diagnostic[]): Ingress | unde
   const tlsRaw = spec.tls;
   if (tlsRaw !== undefined && tlsRaw !== null && !Array.isArray(tlsRaw)) bad('INGRESS_INVALID_TLS', 'spec.tls', 'must be a list');
   (asArray(tlsRaw) ?? []).forEach((t, i) => {
-    const field = `spec.tls[${i}]`;
+    const field = flatString(`spec.tls[${i}]`);
     const entry = asObject(t);
     if (!entry) return bad('INGRESS_INVALID_TLS', field, 'must be an object');
     const hosts: string[] = [];
@@ -188,7 +189,7 @@ function parsePath(p: Json, field: string, v1: boolean, bad: Bad): IngressPath |
   }
   const problem = pathProblem(rawPath, pathType);
   if (problem) bad('INGRESS_INVALID_PATH', `${field}.path`, `${JSON.stringify(rawPath)}: ${problem}`);
-  const backend = parseBackend(obj.backend, `${field}.backend`, v1, bad);
+  const backend = parseBackend(obj.backend, flatString(`${field}.backend`), v1, bad);
   if (!backend || problem) return undefined;
   return { path: rawPath, pathType, backend, field };
 }

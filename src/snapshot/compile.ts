@@ -6,6 +6,7 @@ import { pathPatternSource } from '../model/regex.ts';
 import { entryPrints, rememberPrints, tablePrints, type TableFingerprints } from './delta.ts';
 import type { ResolvedBackend } from '../model/services.ts';
 import { orderedRoutePolicy } from '../model/upstream-policy.ts';
+import { flatString } from '../util/flat-string.ts';
 import type { CanaryTarget } from '../model/canary.ts';
 import type { BackendTable, CanaryAction, HostTable, PathEntry, RouteAction, RoutingTable, TlsTable } from './table.ts';
 
@@ -32,6 +33,7 @@ export function compile(model: Model): RoutingTable {
     const fallback = h.fallback ? action(h.fallback) : outer;
     let key = `${h.appRoot ?? ''}\u0001${fallback === null ? '' : reuse.idOf(fallback)}`;
     for (let i = 0; i < actions.length; i++) key += `\u0001${h.routes[i].match}\u0002${h.routes[i].path}\u0002${reuse.idOf(actions[i])}`;
+    key = flatString(key);
     let t = nextHosts.get(key) ?? previousHosts.get(key);
     if (t === undefined) t = hostTable(h, actions, fallback);
     nextHosts.set(key, t);

@@ -44,8 +44,9 @@ function startThread(): WorkerLink {
   const thread = new Thread(THREAD_ENTRY, { env: envWithCompileCache() });
   let alive = true;
   let failure = '';
-  // An uncaught exception in the thread: 'error' comes first, then 'exit' (code 1).
-  thread.on('error', (e) => (failure = `error: ${e.message}`));
+  // An uncaught exception in the thread: 'error' comes first, then 'exit' (code 1). The stack is
+  // what an operator needs (a worker process prints its own on stderr).
+  thread.on('error', (e) => (failure = `error: ${e.stack ?? e.message}`));
   return {
     label: `thread ${thread.threadId}`,
     pid: undefined,
