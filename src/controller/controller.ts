@@ -124,12 +124,12 @@ export class Controller {
     this.counters.fullSyncs++;
     const snap = this.source.snapshot();
     const extra: Diagnostic[] = [];
-    this.#keepLastGood(snap.store, extra);
-    const model = build(snap.store, { ...this.options, now: new Date() }, this.buildMemo);
+    const store = this.#keepLastGood(snap.store, extra);
+    const model = build(store, { ...this.options, now: new Date() }, this.buildMemo);
     const table = compile(model);
     // The routes live on in the table; the model's copy of them (12 MB at 10,000 Ingresses) is not kept.
     this.model = { ...model, hosts: [] };
-    this.store = snap.store;
+    this.store = store;
     this.diagnostics = [...snap.diagnostics, ...extra, ...model.diagnostics].sort(compareDiagnostics);
     this.#report();
     this.#syncEvents(model);
@@ -169,8 +169,12 @@ export class Controller {
     this.counters.tableSwaps++;
   }
 
-  /** An Ingress that fails validation is replaced by its last valid version, when there is one. */
-  #keepLastGood(store: ObjectStore, diags: Diagnostic[]): void {
+  /**
+   * An Ingress that fails validation is replaced by its last valid version, when there is one. The
+   * source's store is not changed: the replacements go into a copy, which is returned (else the store).
+   */
+  #keepLastGood(source: ObjectStore, diags: Diagnostic[]): ObjectStore {
+    let store = source;
     const seen = new Set<string>();
     for (const o of store.list('Ingress')) {
       const key = objectKey(o.kind, o.namespace, o.name);
@@ -185,6 +189,7 @@ export class Controller {
       if (good) {
         // build() validates the last good version only: report why the new one was refused.
         diags.push(...probe);
+        if (store === source) store = source.clone();
         store.set(good);
         diags.push({
           code: 'LAST_GOOD_KEPT', severity: 'warning', file: o.origin?.file, line: o.origin?.line, object: `Ingress ${o.namespace}/${o.name}`,
@@ -194,6 +199,7 @@ export class Controller {
     }
     for (const key of [...this.#lastGood.keys()]) if (!seen.has(key)) this.#lastGood.delete(key);
     for (const key of [...this.#firstSeen.keys()]) if (!seen.has(key)) this.#firstSeen.delete(key);
+    return store;
   }
 
   /** Sync events for served Ingresses added, updated or removed; warnings for new diagnostics. */

@@ -3,7 +3,7 @@
 // Pure: no I/O, no clock. A bad object yields diagnostics and is left out; everything else is kept.
 
 import { compareDiagnostics, type Diagnostic } from './diagnostics.ts';
-import { asObject, asString, describeObject, type ObjectView, type StoredObject } from './objects.ts';
+import { asObject, asString, describeObject, isChangeLog, type ObjectChange, type ObjectView, type StoredObject } from './objects.ts';
 import { normalizeIngress, type BackendRef, type Ingress, type IngressRule } from './ingress.ts';
 import { decideClass, type ClassOptions } from './ingress-class.ts';
 import { readSettings, type IngressSettings } from './annotations.ts';
@@ -308,13 +308,22 @@ export class BuildMemo {
   #serviceObjects = new Map<StoredObject, string>();
   /** The objects of RESET_KINDS in the last build. */
   #resetObjects = new Set<StoredObject>();
+  /** The store of the last build and its version then: the next build over it reads its change log. */
+  #store: ObjectView | null = null;
+  #version = -1;
   /** Counters for tests: hosts reused and built in the last build. */
   readonly last = { reused: 0, built: 0 };
 
   /** Starts a build over `store`; forgets everything when an object routes depend on changed. */
   begin(store: ObjectView): MemoPass {
-    const same = this.#sameResetObjects(store);
-    const dirty = this.#changedServices(store);
+    // The same store as last time, and it knows what changed since: look at those objects only (a
+    // source's store, issue 4 item 10); any other store is compared object by object.
+    const changes = store === this.#store && isChangeLog(store) ? store.changesSince(this.#version) : null;
+    const { same, dirty } = changes !== null
+      ? this.#fromChanges(changes)
+      : { same: this.#sameResetObjects(store), dirty: this.#changedServices(store) };
+    this.#store = store;
+    this.#version = isChangeLog(store) ? store.version : -1;
     const resolvesAsBefore = (b: BuiltHost): boolean => {
       if (b.services === null) return false;
       for (const svc of b.services) if (dirty.has(svc)) return false;
@@ -361,6 +370,31 @@ export class BuildMemo {
     for (const [o, svc] of this.#serviceObjects) if (!current.has(o)) dirty.add(svc);
     this.#serviceObjects = current;
     return dirty;
+  }
+
+  /** #changedServices and #sameResetObjects from a change log, keeping their sets current. */
+  #fromChanges(changes: readonly ObjectChange[]): { same: boolean; dirty: Set<string> } {
+    const dirty = new Set<string>();
+    let same = true;
+    for (const { kind, before, after } of changes) {
+      if ((RESET_KINDS as readonly string[]).includes(kind)) {
+        same = false;
+        if (before) this.#resetObjects.delete(before);
+        if (after) this.#resetObjects.add(after);
+      } else if ((SERVICE_KINDS as readonly string[]).includes(kind)) {
+        if (before) {
+          const svc = this.#serviceObjects.get(before);
+          if (svc !== undefined) dirty.add(svc);
+          this.#serviceObjects.delete(before);
+        }
+        const svc = after ? serviceOf(after) : undefined;
+        if (svc !== undefined) {
+          dirty.add(svc);
+          this.#serviceObjects.set(after!, svc);
+        }
+      }
+    }
+    return { same, dirty };
   }
 
   /** Whether RESET_KINDS hold the very objects of the last build (by instance, as in #changedServices). */

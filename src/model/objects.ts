@@ -48,19 +48,73 @@ export interface ObjectView {
   list(kind: Kind): readonly StoredObject[];
 }
 
-/** A simple in-memory store keyed by kind/namespace/name; lists are sorted for deterministic builds. */
-export class ObjectStore implements ObjectView {
+/** One object added (before undefined), replaced, or removed (after undefined). */
+export interface ObjectChange {
+  kind: Kind;
+  before: StoredObject | undefined;
+  after: StoredObject | undefined;
+}
+
+/**
+ * A store that can say what changed since an earlier moment of its own: incremental consumers (the
+ * BuildMemo) look at those objects instead of scanning all of them (issue 4 item 10).
+ */
+export interface ChangeLog {
+  /** Versions are comparable only within one store. */
+  readonly version: number;
+  /** The changes after `version`, oldest first; null when they are no longer known (too old). */
+  changesSince(version: number): readonly ObjectChange[] | null;
+}
+
+export function isChangeLog(v: object): v is ChangeLog & object {
+  return typeof (v as Partial<ChangeLog>).changesSince === 'function';
+}
+
+/** How many changes a store remembers: a consumer further behind scans instead. */
+const LOG_LIMIT = 50_000;
+
+const byNamespaceAndName = (a: StoredObject, b: { namespace: string; name: string }): number =>
+  a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
+/**
+ * An in-memory store keyed by kind/namespace/name; lists are sorted for deterministic builds. A source
+ * keeps one store for its whole life and updates it object by object: each kind's sorted list is then
+ * patched in place of being sorted again (10,000 Ingresses, Services and Endpoints each), and the
+ * change log tells consumers what moved.
+ */
+export class ObjectStore implements ObjectView, ChangeLog {
   #byKey = new Map<string, StoredObject>();
   #sorted = new Map<Kind, StoredObject[] | null>();
+  /** Kinds whose sorted list was handed out: the next change patches a copy (lists stay immutable). */
+  #handedOut = new Set<Kind>();
+  #log: ObjectChange[] = [];
+  /** Version of #log[0]. */
+  #logStart = 0;
+
+  get version(): number {
+    return this.#logStart + this.#log.length;
+  }
+
+  changesSince(version: number): readonly ObjectChange[] | null {
+    if (version < this.#logStart || version > this.version) return null;
+    return this.#log.slice(version - this.#logStart);
+  }
 
   set(o: StoredObject): void {
-    this.#byKey.set(objectKey(o.kind, o.namespace, o.name), o);
-    this.#sorted.set(o.kind, null);
+    const key = objectKey(o.kind, o.namespace, o.name);
+    const before = this.#byKey.get(key);
+    if (before === o) return;
+    this.#byKey.set(key, o);
+    this.#changed(o.kind, before, o);
   }
 
   delete(kind: Kind, namespace: string, name: string): boolean {
-    this.#sorted.set(kind, null);
-    return this.#byKey.delete(objectKey(kind, namespace, name));
+    const key = objectKey(kind, namespace, name);
+    const before = this.#byKey.get(key);
+    if (before === undefined) return false;
+    this.#byKey.delete(key);
+    this.#changed(kind, before, undefined);
+    return true;
   }
 
   get(kind: Kind, namespace: string, name: string): StoredObject | undefined {
@@ -70,16 +124,52 @@ export class ObjectStore implements ObjectView {
   list(kind: Kind): readonly StoredObject[] {
     let l = this.#sorted.get(kind);
     if (!l) {
-      l = [...this.#byKey.values()]
-        .filter((o) => o.kind === kind)
-        .sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      l = [...this.#byKey.values()].filter((o) => o.kind === kind).sort(byNamespaceAndName);
       this.#sorted.set(kind, l);
     }
+    this.#handedOut.add(kind);
     return l;
   }
 
   get size(): number {
     return this.#byKey.size;
+  }
+
+  /** A separate store with the same objects (and no history): for a caller that must change some. */
+  clone(): ObjectStore {
+    const c = new ObjectStore();
+    c.#byKey = new Map(this.#byKey);
+    for (const [kind, l] of this.#sorted) {
+      c.#sorted.set(kind, l);
+      if (l) c.#handedOut.add(kind), this.#handedOut.add(kind);
+    }
+    return c;
+  }
+
+  #changed(kind: Kind, before: StoredObject | undefined, after: StoredObject | undefined): void {
+    this.#log.push({ kind, before, after });
+    if (this.#log.length > LOG_LIMIT) {
+      const drop = this.#log.length - LOG_LIMIT / 2;
+      this.#log.splice(0, drop);
+      this.#logStart += drop;
+    }
+    let l = this.#sorted.get(kind);
+    if (!l) return; // sorted when next listed
+    if (this.#handedOut.delete(kind)) this.#sorted.set(kind, (l = l.slice()));
+    const o = (after ?? before)!;
+    // Binary search for the object's place by namespace and name.
+    let lo = 0;
+    let hi = l.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byNamespaceAndName(l[mid], o) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const present = lo < l.length && byNamespaceAndName(l[lo], o) === 0;
+    if (after === undefined) {
+      if (present) l.splice(lo, 1);
+    } else if (present) l[lo] = after;
+    else l.splice(lo, 0, after);
   }
 }
 

@@ -48,3 +48,66 @@ test('a file read again keeps the instances of its unchanged objects and reports
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the store kept across refreshes equals one read from scratch, duplicates across files included', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'archway-source-'));
+  try {
+    const source = new ManifestSource([dir]);
+    await source.loadAll();
+    // Seeded edits over four files defining overlapping Services: a name defined in several files is
+    // served from the first file in path order (then the first line), the others are duplicates.
+    let seed = 11;
+    const int = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const files = ['a.yaml', 'b.yaml', 'c.yaml', 'd.yaml'].map((f) => join(dir, f));
+    const present = new Set<string>();
+    for (let step = 0; step < 60; step++) {
+      const file = files[int(files.length)];
+      if (int(5) === 0 && present.has(file)) {
+        rmSync(file);
+        present.delete(file);
+      } else {
+        const docs = Array.from({ length: 1 + int(4) }, () => svc(`s${int(6)}`, 80 + int(3)));
+        write(file, docs.join('---\n'), step + 1);
+        present.add(file);
+      }
+      await source.refresh();
+      const fresh = new ManifestSource([dir]);
+      await fresh.loadAll();
+      const kept = source.snapshot();
+      const scratch = fresh.snapshot();
+      const view = (objs: readonly { namespace: string; name: string; raw: unknown; origin?: { file: string; line: number } }[]) =>
+        objs.map((o) => `${o.namespace}/${o.name} ${JSON.stringify(o.raw)} ${o.origin?.file}:${o.origin?.line}`);
+      assert.deepEqual(view(kept.store.list('Service')), view(scratch.store.list('Service')), `step ${step}`);
+      const dups = (d: typeof kept.diagnostics) => d.filter((x) => x.code === 'MANIFEST_DUPLICATE_OBJECT').map((x) => `${x.file}:${x.line} ${x.message}`).sort();
+      assert.deepEqual(dups(kept.diagnostics), dups(scratch.diagnostics), `step ${step}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an object defined in two files is served from the first in path order, and from the other once that file goes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'archway-source-'));
+  try {
+    write(join(dir, 'b.yaml'), svc('s', 82), 1);
+    write(join(dir, 'a.yaml'), `# first\n${svc('s', 81)}`, 1);
+    const source = new ManifestSource([dir]);
+    await source.loadAll();
+    const served = () => source.snapshot().store.get('Service', 'default', 's')?.origin?.file;
+    assert.equal(served(), join(dir, 'a.yaml'));
+    assert.deepEqual(source.snapshot().diagnostics.map((d) => `${d.code} ${d.file}`), [`MANIFEST_DUPLICATE_OBJECT ${join(dir, 'b.yaml')}`]);
+    rmSync(join(dir, 'a.yaml'));
+    await source.refresh();
+    assert.equal(served(), join(dir, 'b.yaml'));
+    assert.deepEqual(source.snapshot().diagnostics, []);
+    write(join(dir, 'a.yaml'), svc('s', 83), 2);
+    await source.refresh();
+    assert.equal(served(), join(dir, 'a.yaml'));
+    rmSync(join(dir, 'a.yaml'));
+    rmSync(join(dir, 'b.yaml'));
+    await source.refresh();
+    assert.equal(served(), undefined);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
