@@ -110,6 +110,28 @@ describe('bad edits keep the last good version', () => {
     assert.equal(diag.field, 'spec.rules[0].host');
   });
 
+  // The controller looks only at the Ingresses that changed since the last sync (the store's change
+  // log): a refusal must outlive syncs caused by other files, and end when the file goes.
+  test('an Ingress kept at its last valid version stays so while other files change; deleting its file removes it', { timeout: 10_000 }, async () => {
+    await writeInPlace(arch.dir, 'app.yaml', ing('app', 'bad.test', { '/k1': 'a' }));
+    await waitFor('k1', async () => (await who(arch.port, 'bad.test', '/k1')) === 'a', 2000);
+    await writeInPlace(arch.dir, 'app.yaml', ing('app', 'BAD.test', { '/k2': 'b' }));
+    await waitFor('LAST_GOOD_KEPT', async () => (await diagnostics(arch.adminPort)).some((d) => d.code === 'LAST_GOOD_KEPT'), 2000);
+    for (const path of ['/o1', '/o2']) {
+      await writeInPlace(arch.dir, 'other.yaml', ing('other', 'other.test', { [path]: 'b' }));
+      await waitFor(path, async () => (await who(arch.port, 'other.test', path)) === 'b', 2000);
+      assert.equal(await who(arch.port, 'bad.test', '/k1'), 'a');
+      assert.ok((await diagnostics(arch.adminPort)).some((d) => d.code === 'LAST_GOOD_KEPT' && d.object === 'Ingress default/app'));
+    }
+    await removeFile(arch.dir, 'app.yaml');
+    await waitFor('app removed', async () => (await who(arch.port, 'bad.test', '/k1')) === 'HTTP 404', 2000);
+    assert.deepEqual((await diagnostics(arch.adminPort)).filter((d) => d.object === 'Ingress default/app'), []);
+    await writeInPlace(arch.dir, 'app.yaml', ing('app', 'bad.test', { '/k3': 'a' }));
+    await waitFor('k3', async () => (await who(arch.port, 'bad.test', '/k3')) === 'a', 2000);
+    await writeInPlace(arch.dir, 'other.yaml', ing('other', 'other.test', { '/': 'b' }));
+    await waitFor('other back', async () => (await who(arch.port, 'other.test', '/')) === 'b', 2000);
+  });
+
   // Once a bug: only file-level parse errors kept last good objects; an object skipped by parsing vanished (fixed in 5b29acb).
   test('an Ingress edited to an unsupported apiVersion: the last good version keeps serving', { timeout: 10_000 }, async () => {
     await writeInPlace(arch.dir, 'app.yaml', ing('app', 'bad.test', { '/v6': 'a' }));

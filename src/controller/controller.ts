@@ -57,6 +57,11 @@ export class Controller {
   #reported = new Set<string>();
   /** Last version of each Ingress that passed validation: an invalid edit keeps it serving. */
   #lastGood = new Map<string, StoredObject>();
+  /** Ingresses whose current version is invalid while a valid one came before: key -> current version. */
+  #refused = new Map<string, StoredObject>();
+  /** The store #keepLastGood last looked at, and its version then. */
+  #trackedStore: ObjectStore | null = null;
+  #trackedVersion = -1;
   /** Served Ingresses' content, to tell adds, updates and deletes apart (Sync events). */
   #servedFingerprints = new Map<string, string>();
   /** When this controller first saw each Ingress: its age when the manifest carries no creationTimestamp. */
@@ -172,34 +177,57 @@ export class Controller {
   /**
    * An Ingress that fails validation is replaced by its last valid version, when there is one. The
    * source's store is not changed: the replacements go into a copy, which is returned (else the store).
+   * Only the Ingresses that changed since the last sync are looked at when the store can say which
+   * (its change log): with 10,000 Ingresses, looking at all of them cost about 12 ms per change.
    */
   #keepLastGood(source: ObjectStore, diags: Diagnostic[]): ObjectStore {
-    let store = source;
-    const seen = new Set<string>();
-    for (const o of store.list('Ingress')) {
-      const key = objectKey(o.kind, o.namespace, o.name);
-      seen.add(key);
-      if (!this.#firstSeen.has(key)) this.#firstSeen.set(key, new Date().toISOString());
-      const probe: Diagnostic[] = [];
-      if (normalizeIngress(o, probe)) {
-        this.#lastGood.set(key, o);
-        continue;
-      }
-      const good = this.#lastGood.get(key);
-      if (good) {
-        // build() validates the last good version only: report why the new one was refused.
-        diags.push(...probe);
-        if (store === source) store = source.clone();
-        store.set(good);
-        diags.push({
-          code: 'LAST_GOOD_KEPT', severity: 'warning', file: o.origin?.file, line: o.origin?.line, object: `Ingress ${o.namespace}/${o.name}`,
-          message: 'this version is invalid (see the errors above); the last valid version keeps serving until it is fixed',
-        });
+    const changes = source === this.#trackedStore ? source.changesSince(this.#trackedVersion) : null;
+    if (changes === null) {
+      const seen = new Set<string>();
+      this.#refused.clear();
+      for (const o of source.list('Ingress')) seen.add(this.#track(o));
+      for (const key of [...this.#lastGood.keys()]) if (!seen.has(key)) this.#lastGood.delete(key);
+      for (const key of [...this.#firstSeen.keys()]) if (!seen.has(key)) this.#firstSeen.delete(key);
+    } else {
+      for (const { kind, before, after } of changes) {
+        if (kind !== 'Ingress') continue;
+        if (after) this.#track(after);
+        // Removed, and not back by now: forgotten (removed and added again keeps its first-seen time).
+        else if (before && !source.get('Ingress', before.namespace, before.name)) this.#untrack(before);
       }
     }
-    for (const key of [...this.#lastGood.keys()]) if (!seen.has(key)) this.#lastGood.delete(key);
-    for (const key of [...this.#firstSeen.keys()]) if (!seen.has(key)) this.#firstSeen.delete(key);
+    this.#trackedStore = source;
+    this.#trackedVersion = source.version;
+    let store = source;
+    for (const [key, o] of this.#refused) {
+      // build() validates the last good version only: report why the new one was refused.
+      normalizeIngress(o, diags);
+      if (store === source) store = source.clone();
+      store.set(this.#lastGood.get(key)!);
+      diags.push({
+        code: 'LAST_GOOD_KEPT', severity: 'warning', file: o.origin?.file, line: o.origin?.line, object: `Ingress ${o.namespace}/${o.name}`,
+        message: 'this version is invalid (see the errors above); the last valid version keeps serving until it is fixed',
+      });
+    }
     return store;
+  }
+
+  /** Records the current version of an Ingress: its first-seen time, last good version, or refusal. */
+  #track(o: StoredObject): string {
+    const key = objectKey(o.kind, o.namespace, o.name);
+    if (!this.#firstSeen.has(key)) this.#firstSeen.set(key, new Date().toISOString());
+    if (normalizeIngress(o, [])) {
+      this.#lastGood.set(key, o);
+      this.#refused.delete(key);
+    } else if (this.#lastGood.has(key)) this.#refused.set(key, o);
+    return key;
+  }
+
+  #untrack(o: StoredObject): void {
+    const key = objectKey(o.kind, o.namespace, o.name);
+    this.#lastGood.delete(key);
+    this.#firstSeen.delete(key);
+    this.#refused.delete(key);
   }
 
   /** Sync events for served Ingresses added, updated or removed; warnings for new diagnostics. */

@@ -180,9 +180,14 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
   const dbs = opts.defaultBackendService;
   if (dbs) controllerDefault = resolveControllerDefault(store, dbs, resolver, backends, diagnostics);
 
-  const hostList = [...hosts.values()].sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  const hostList = pass ? pass.ordered(hosts) : orderedHosts(hosts);
   diagnostics.sort(compareDiagnostics);
   return { hosts: hostList, catchAll, controllerDefault, backends, served, tls, diagnostics };
+}
+
+/** The hosts sorted by name. */
+function orderedHosts(hosts: ReadonlyMap<string, HostModel>): HostModel[] {
+  return [...hosts.keys()].sort().map((h) => hosts.get(h)!);
 }
 
 /** One rule of a served Ingress that contributes to a host. */
@@ -308,6 +313,8 @@ export class BuildMemo {
   #serviceObjects = new Map<StoredObject, string>();
   /** The objects of RESET_KINDS in the last build. */
   #resetObjects = new Set<StoredObject>();
+  /** Host names of the last build, sorted: the next build's order when it has the same hosts. */
+  #order: string[] = [];
   /** The store of the last build and its version then: the next build over it reads its change log. */
   #store: ObjectView | null = null;
   #version = -1;
@@ -344,6 +351,13 @@ export class BuildMemo {
       set: (host, tlsHost, list, built) => {
         next.set(host, { tlsHost, inputs: inputsOf(list), built });
         this.last.built++;
+      },
+      ordered: (hosts) => {
+        // Most changes keep the set of hosts: checking it is cheaper than sorting 20,000 names.
+        let same = this.#order.length === hosts.size;
+        if (same) for (const h of this.#order) if (!hosts.has(h)) { same = false; break; }
+        if (!same) this.#order = [...hosts.keys()].sort();
+        return this.#order.map((h) => hosts.get(h)!);
       },
       end: () => {
         this.#hosts = next;
@@ -412,6 +426,8 @@ interface MemoPass {
   /** The host as built before, if its inputs are the same and its Services did not change. */
   get(host: string, tlsHost: boolean, list: readonly Contribution[]): BuiltHost | undefined;
   set(host: string, tlsHost: boolean, list: readonly Contribution[], built: BuiltHost): void;
+  /** The hosts sorted by name (as orderedHosts does). */
+  ordered(hosts: ReadonlyMap<string, HostModel>): HostModel[];
   end(): void;
 }
 

@@ -19,24 +19,19 @@ export function compile(model: Model): RoutingTable {
   const hosts: Record<string, HostTable> = {};
   const wildcards: Record<string, HostTable> = {};
   let hostless: HostTable | null = null;
-  const previousHosts = reuse.hosts;
-  const nextHosts = new Map<string, HostTable>();
-  /** The host's table, the very object of the previous compile when its content is the same. */
+  const known = reuse.hosts;
+  /** The host's table, the very object of an earlier compile when its content is the same. */
   const table = (h: HostModel, outer: RouteAction | null): HostTable => {
     // The very HostModel of an earlier build (build.ts reuses unchanged hosts): its table as it was.
     const same = reuse.byModel.get(h);
-    if (same !== undefined && same.outer === outer) {
-      nextHosts.set(same.key, same.table);
-      return same.table;
-    }
+    if (same !== undefined && same.outer === outer) return same.table;
     const actions = h.routes.map((r) => action(r.target));
     const fallback = h.fallback ? action(h.fallback) : outer;
     let key = `${h.appRoot ?? ''}\u0001${fallback === null ? '' : reuse.idOf(fallback)}`;
     for (let i = 0; i < actions.length; i++) key += `\u0001${h.routes[i].match}\u0002${h.routes[i].path}\u0002${reuse.idOf(actions[i])}`;
     key = flatString(key);
-    let t = nextHosts.get(key) ?? previousHosts.get(key);
-    if (t === undefined) t = hostTable(h, actions, fallback);
-    nextHosts.set(key, t);
+    let t = known.get(key);
+    if (t === undefined) known.set(key, (t = hostTable(h, actions, fallback)));
     reuse.byModel.set(h, { outer, key, table: t });
     return t;
   };
@@ -45,7 +40,17 @@ export function compile(model: Model): RoutingTable {
     else if (h.host.startsWith('*.')) wildcards[h.host.slice(2)] = table(h, controllerDefault);
     else hosts[h.host] = table(h, controllerDefault);
   }
-  reuse.hosts = nextHosts;
+  // Tables by content key are kept from compile to compile without being copied (a copy of 20,000
+  // entries per change cost more than everything else the compile does for an unchanged host); once
+  // the cache holds twice what this table uses, it keeps only this table's.
+  if (known.size > 2 * model.hosts.length + 64) {
+    const live = new Map<string, HostTable>();
+    for (const h of model.hosts) {
+      const r = reuse.byModel.get(h)!;
+      live.set(r.key, r.table);
+    }
+    reuse.hosts = live;
+  }
 
   const backends: Record<string, BackendTable> = {};
   for (const id of [...model.backends.keys()].sort()) backends[id] = toBackendTable(model.backends.get(id)!);
@@ -56,7 +61,7 @@ export function compile(model: Model): RoutingTable {
 /**
  * What one compile hands to the next (issue 4 item 10: a change to one of 10,000 Ingresses must not
  * cost a full compile). Equal actions are the same object across compiles, and a host whose routes,
- * actions and fallback are unchanged gets the very HostTable of the previous compile, so its
+ * actions and fallback are unchanged gets the very HostTable of an earlier compile, so its
  * fingerprint (delta.ts memoises them per entry object) is not computed again and the delta to the
  * workers leaves it out. Keys are content, so this is a cache: it can never change a result.
  */
