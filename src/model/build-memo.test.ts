@@ -39,6 +39,9 @@ function service(name: string, ready: boolean): StoredObject[] {
   ];
 }
 
+/** An IngressClass named `other` owned by this controller: Ingresses of class `other` are served while it exists. */
+const otherClass = (): StoredObject => ({ ...stored('IngressClass', 'networking.k8s.io/v1', 'other', { spec: { controller: OPTS.controllerName } }), namespace: '' });
+
 const secret = (): StoredObject => stored('Secret', 'v1', 'tls', { type: 'kubernetes.io/tls', stringData: { 'tls.crt': cert.cert, 'tls.key': cert.key } });
 
 /** A random Ingress: 0-2 rules over a few hosts and paths (conflicts likely), random annotations, TLS, canary. */
@@ -52,6 +55,7 @@ function randomIngress(rng: Prng, name: string): StoredObject {
     rules.push(rng.int(6) === 0 ? { http: { paths } } : { host: pick(HOSTS), http: { paths } });
   }
   const spec: JsonObject = { rules };
+  if (rng.int(4) === 0) spec.ingressClassName = pick(['archway', 'other']);
   if (rng.int(4) === 0) spec.defaultBackend = backend();
   if (rng.int(4) === 0) spec.tls = [{ hosts: [pick(HOSTS)], secretName: rng.int(3) === 0 ? 'absent' : 'tls' }];
   const annotations: Record<string, string> = {};
@@ -61,6 +65,7 @@ function randomIngress(rng: Prng, name: string): StoredObject {
   if (rng.int(5) === 0) annotations[`${P}app-root`] = '/home';
   if (rng.int(5) === 0) annotations[`${P}load-balance`] = pick(['ewma', 'round_robin', 'nonsense']);
   if (rng.int(6) === 0) Object.assign(annotations, { [`${P}canary`]: 'true', [`${P}canary-weight`]: '20' });
+  if (rng.int(8) === 0) Object.assign(annotations, { [`${P}backend-protocol`]: 'HTTPS', [`${P}proxy-ssl-secret`]: 'default/tls' });
   const metadata: JsonObject = { name, namespace: 'default', annotations };
   if (rng.int(2) === 0) metadata.creationTimestamp = `2026-01-0${1 + rng.int(9)}T00:00:00Z`;
   return { kind: 'Ingress', apiVersion: 'networking.k8s.io/v1', namespace: 'default', name, origin: { file: `${name}.yaml`, line: 1 }, raw: { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata, spec } };
@@ -71,7 +76,7 @@ function outcome(m: Model): unknown {
   return JSON.parse(JSON.stringify({ table: compile(m), diagnostics: m.diagnostics, served: m.served.map((s) => `${s.ingress.namespace}/${s.ingress.name}`), backends: [...m.backends.keys()].sort() }));
 }
 
-test('builds that reuse hosts equal builds from scratch over 400 random edits (Ingresses, Services and Endpoints changed, removed, added back, Secrets)', () => {
+test('builds that reuse hosts equal builds from scratch over 400 random edits (Ingresses, Services and Endpoints changed, removed, added back, Secrets, IngressClasses)', () => {
   const rng = new Prng(20261129);
   const objects = new Map<string, StoredObject[]>();
   for (const s of SERVICES.slice(0, 3)) objects.set(`svc/${s}`, service(s, true));
@@ -85,12 +90,13 @@ test('builds that reuse hosts equal builds from scratch over 400 random edits (I
   let reused = 0;
   let reusedLive = 0;
   for (let step = 0; step < 400; step++) {
-    const r = rng.int(20);
+    const r = rng.int(21);
     if (r < 14) objects.set(`ing/${rng.int(12)}`, [randomIngress(rng, `ing${rng.int(12)}`)]);
     else if (r < 16) objects.delete(`ing/${rng.int(12)}`);
     else if (r < 17) { const s = SERVICES[rng.int(3)]; objects.set(`svc/${s}`, service(s, rng.int(2) === 0)); }
     else if (r < 18) { const s = SERVICES[rng.int(3)]; if (objects.has(`svc/${s}`)) objects.delete(`svc/${s}`); else objects.set(`svc/${s}`, service(s, true)); }
     else if (r < 19) objects.set('secret', objects.has('secret') && objects.get('secret')!.length > 0 ? [] : [secret()]);
+    else if (r === 20) objects.set('class', objects.has('class') && objects.get('class')!.length > 0 ? [] : [otherClass()]);
     // r === 19: nothing changed (a poll that found nothing)
     const store = new ObjectStore();
     for (const l of objects.values()) for (const o of l) store.set(o);
@@ -100,7 +106,7 @@ test('builds that reuse hosts equal builds from scratch over 400 random edits (I
     assert.deepEqual(outcome(incremental), scratch, `step ${step}`);
     const current = new Set<StoredObject>();
     for (const l of objects.values()) for (const o of l) current.add(o), live.set(o);
-    for (const kind of ['Ingress', 'Service', 'Endpoints', 'Secret'] as const) {
+    for (const kind of ['Ingress', 'Service', 'Endpoints', 'Secret', 'IngressClass'] as const) {
       for (const o of live.list(kind)) if (!current.has(o)) live.delete(o.kind, o.namespace, o.name);
     }
     assert.deepEqual(outcome(build(live, OPTS, liveMemo)), scratch, `step ${step}, store changed in place`);

@@ -88,18 +88,11 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
   const backends = new Map<string, ResolvedBackend>();
   const served: ServedIngress[] = [];
 
+  const pass = memo?.begin(store, opts);
   for (const o of store.list('Ingress')) {
-    const ing = normalizeIngress(o, diagnostics);
-    if (!ing) continue;
-    const decision = decideClass(ing, store, opts);
-    if (!decision.served) {
-      diagnostics.push({ code: 'INGRESS_NOT_SERVED', severity: 'info', message: `not served by this controller: ${decision.reason}`, ...where(ing) });
-      continue;
-    }
-    const canary = readCanary(ing, diagnostics);
-    const entry: ServedIngress = { ingress: ing, className: decision.className, settings: readSettings(ing, diagnostics), policy: readPolicy(ing, store, diagnostics, canary !== undefined) };
-    if (canary) entry.canary = canary;
-    served.push(entry);
+    const r = pass ? pass.ingress(o) : readIngress(o, store, opts);
+    for (const d of r.diagnostics) diagnostics.push(d);
+    if (r.entry) served.push(r.entry);
   }
   served.sort((a, b) => compareAge(a.ingress, b.ingress));
   const tls = bindTls(served, store, opts, diagnostics);
@@ -156,7 +149,6 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
   // (attachCanaries sets their targets' canary); the others may come from the previous build.
   const canaryHosts = new Set<string>();
   for (const c of canaries) for (const rule of c.ingress.rules) canaryHosts.add(rule.host);
-  const pass = memo?.begin(store);
   const internTarget = targetInterner();
   const hosts = new Map<string, HostModel>();
   for (const [host, list] of contributions) {
@@ -166,6 +158,7 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
     if (built === undefined) {
       built = buildHost(host, list, tlsHost, resolver, internTarget);
       if (reusable) pass.set(host, tlsHost, list, built);
+      else pass?.fresh(host);
     }
     hosts.set(host, built.model);
     for (const d of built.diagnostics) diagnostics.push(d);
@@ -183,6 +176,28 @@ export function build(store: ObjectView, opts: BuildOptions, memo?: BuildMemo): 
   const hostList = pass ? pass.ordered(hosts) : orderedHosts(hosts);
   diagnostics.sort(compareDiagnostics);
   return { hosts: hostList, catchAll, controllerDefault, backends, served, tls, diagnostics };
+}
+
+/** An Ingress as the build sees it: served (with its settings), or not, and what was wrong with it. */
+interface ReadIngress {
+  entry: ServedIngress | undefined;
+  diagnostics: Diagnostic[];
+}
+
+/** Validation, class, canary, settings and upstream policy of one Ingress object. */
+function readIngress(o: StoredObject, store: ObjectView, opts: BuildOptions): ReadIngress {
+  const diagnostics: Diagnostic[] = [];
+  const ing = normalizeIngress(o, diagnostics);
+  if (!ing) return { entry: undefined, diagnostics };
+  const decision = decideClass(ing, store, opts);
+  if (!decision.served) {
+    diagnostics.push({ code: 'INGRESS_NOT_SERVED', severity: 'info', message: `not served by this controller: ${decision.reason}`, ...where(ing) });
+    return { entry: undefined, diagnostics };
+  }
+  const canary = readCanary(ing, diagnostics);
+  const entry: ServedIngress = { ingress: ing, className: decision.className, settings: readSettings(ing, diagnostics), policy: readPolicy(ing, store, diagnostics, canary !== undefined) };
+  if (canary) entry.canary = canary;
+  return { entry, diagnostics };
 }
 
 /** The hosts sorted by name. */
@@ -315,6 +330,13 @@ export class BuildMemo {
   #resetObjects = new Set<StoredObject>();
   /** Host names of the last build, sorted: the next build's order when it has the same hosts. */
   #order: string[] = [];
+  #orderSet = new Set<string>();
+  /**
+   * readIngress per Ingress object. Its inputs besides the object: IngressClasses and Secrets (a
+   * change to either empties the memo, as for hosts) and the class options.
+   */
+  #ingresses = new WeakMap<StoredObject, ReadIngress>();
+  #classOptions = '';
   /** The store of the last build and its version then: the next build over it reads its change log. */
   #store: ObjectView | null = null;
   #version = -1;
@@ -322,7 +344,7 @@ export class BuildMemo {
   readonly last = { reused: 0, built: 0 };
 
   /** Starts a build over `store`; forgets everything when an object routes depend on changed. */
-  begin(store: ObjectView): MemoPass {
+  begin(store: ObjectView, opts: BuildOptions): MemoPass {
     // The same store as last time, and it knows what changed since: look at those objects only (a
     // source's store, issue 4 item 10); any other store is compared object by object.
     const changes = store === this.#store && isChangeLog(store) ? store.changesSince(this.#version) : null;
@@ -338,9 +360,20 @@ export class BuildMemo {
     };
     const previous = same ? this.#hosts : new Map<string, MemoHost>();
     const next = new Map<string, MemoHost>();
+    const classOptions = JSON.stringify([opts.controllerName, opts.ingressClass, opts.watchWithoutClass]);
+    if (!same || classOptions !== this.#classOptions) this.#ingresses = new WeakMap();
+    this.#classOptions = classOptions;
+    const ingresses = this.#ingresses;
+    /** Hosts this build made afresh (the others are the very models of the last build). */
+    const freshHosts: string[] = [];
     this.last.reused = 0;
     this.last.built = 0;
     return {
+      ingress: (o) => {
+        let r = ingresses.get(o);
+        if (r === undefined) ingresses.set(o, (r = readIngress(o, store, opts)));
+        return r;
+      },
       get: (host, tlsHost, list) => {
         const hit = previous.get(host);
         if (hit === undefined || hit.tlsHost !== tlsHost || !sameInputs(hit.inputs, list) || !resolvesAsBefore(hit.built)) return undefined;
@@ -350,13 +383,21 @@ export class BuildMemo {
       },
       set: (host, tlsHost, list, built) => {
         next.set(host, { tlsHost, inputs: inputsOf(list), built });
+        freshHosts.push(host);
         this.last.built++;
       },
+      fresh: (host) => {
+        freshHosts.push(host);
+      },
       ordered: (hosts) => {
-        // Most changes keep the set of hosts: checking it is cheaper than sorting 20,000 names.
-        let same = this.#order.length === hosts.size;
-        if (same) for (const h of this.#order) if (!hosts.has(h)) { same = false; break; }
-        if (!same) this.#order = [...hosts.keys()].sort();
+        // Most changes keep the set of hosts, and cheaper than sorting 20,000 names is checking that:
+        // a host reused from the last build was in it, so the sets are equal when the sizes are and
+        // every host made afresh was in it too.
+        const same = this.#order.length === hosts.size && freshHosts.every((h) => this.#orderSet.has(h));
+        if (!same) {
+          this.#order = [...hosts.keys()].sort();
+          this.#orderSet = new Set(this.#order);
+        }
         return this.#order.map((h) => hosts.get(h)!);
       },
       end: () => {
@@ -423,9 +464,13 @@ export class BuildMemo {
 }
 
 interface MemoPass {
+  /** readIngress(o), from the last build when o and everything it depends on are the same. */
+  ingress(o: StoredObject): ReadIngress;
   /** The host as built before, if its inputs are the same and its Services did not change. */
   get(host: string, tlsHost: boolean, list: readonly Contribution[]): BuiltHost | undefined;
   set(host: string, tlsHost: boolean, list: readonly Contribution[], built: BuiltHost): void;
+  /** A host built afresh that is not memoised (a canary's). */
+  fresh(host: string): void;
   /** The hosts sorted by name (as orderedHosts does). */
   ordered(hosts: ReadonlyMap<string, HostModel>): HostModel[];
   end(): void;
