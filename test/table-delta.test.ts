@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { build } from '../src/model/build.ts';
 import { ObjectStore } from '../src/model/objects.ts';
 import { parseManifestText } from '../src/sources/manifest-parse.ts';
-import { compile } from '../src/snapshot/compile.ts';
+import { compile, withHash } from '../src/snapshot/compile.ts';
+import type { BackendTable, HostTable, RoutingTable } from '../src/snapshot/table.ts';
 import { applyDelta, diffTables, fingerprintTable } from '../src/snapshot/delta.ts';
 import { Router } from '../src/snapshot/router.ts';
 
@@ -92,5 +93,40 @@ test('a worker applies a delta only onto its base table, and then serves the new
   } finally {
     plane.close();
     backend.close();
+  }
+});
+
+test('hashing a table against the one it replaces: same hash as from scratch, and the known changes make the same delta', () => {
+  let seed = 5;
+  const int = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const action = (backend: string) => ({ backend, ingress: 'default/x' });
+  const hostTable = (backend: string): HostTable => ({ exact: {}, ordered: [{ match: 'prefix', value: '/', length: 1, action: action(backend) }], fallback: null, appRoot: null });
+  const backendTable = (port: number): BackendTable => ({ service: 'default/s', port: 'http', endpoints: [{ address: '127.0.0.1', port }], problem: null });
+  const tls: RoutingTable['tls'] = { certificates: {}, hosts: {}, wildcards: {}, defaultCertificate: null };
+  let hosts: Record<string, HostTable> = {};
+  let backends: Record<string, BackendTable> = {};
+  for (let i = 0; i < 300; i++) hosts[`h${i}.example`] = hostTable(`b${i % 7}`);
+  for (let i = 0; i < 50; i++) backends[`b${i}`] = backendTable(1000 + i);
+  let prev = withHash({ hosts, wildcards: {}, hostless: null, defaultAction: null, backends, tls });
+  for (let step = 0; step < 200; step++) {
+    hosts = { ...hosts };
+    backends = { ...backends };
+    for (let n = int(4); n >= 0; n--) {
+      const h = `h${int(320)}.example`;
+      const r = int(4);
+      if (r === 0) delete hosts[h];
+      else if (r === 1 && hosts[h]) hosts[h] = { ...hosts[h] }; // an equal copy: not a change
+      else hosts[h] = hostTable(`b${int(9)}`);
+      if (int(3) === 0) backends[`b${int(60)}`] = backendTable(1000 + int(3));
+    }
+    const body = { hosts, wildcards: {}, hostless: null, defaultAction: null, backends, tls };
+    const next = withHash(body, prev);
+    const scratch = withHash(body);
+    assert.equal(next.hash, scratch.hash, `step ${step}`);
+    const known = diffTables(prev, fingerprintTable(prev), next);
+    const compared = diffTables(prev, fingerprintTable(prev), scratch);
+    assert.deepEqual({ ...known.delta, hash: '' }, { ...compared.delta, hash: '' }, `step ${step}`);
+    assert.deepEqual(applyDelta(prev, known.delta), next);
+    prev = next;
   }
 });

@@ -131,7 +131,7 @@ export class Controller {
     const extra: Diagnostic[] = [];
     const store = this.#keepLastGood(snap.store, extra);
     const model = build(store, { ...this.options, now: new Date() }, this.buildMemo);
-    const table = compile(model);
+    const table = compile(model, this.table ?? undefined);
     // The routes live on in the table; the model's copy of them (12 MB at 10,000 Ingresses) is not kept.
     this.model = { ...model, hosts: [] };
     this.store = store;

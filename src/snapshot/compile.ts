@@ -3,14 +3,15 @@
 import { createHash } from 'node:crypto';
 import { targetKey, type HostModel, type Model, type RouteTarget } from '../model/build.ts';
 import { pathPatternSource } from '../model/regex.ts';
-import { entryPrints, rememberPrints, tablePrints, type TableFingerprints } from './delta.ts';
+import { rememberPrints, sectionPrints, SECTIONS, tablePrints, type TableFingerprints } from './delta.ts';
 import type { ResolvedBackend } from '../model/services.ts';
 import { orderedRoutePolicy } from '../model/upstream-policy.ts';
 import { flatString } from '../util/flat-string.ts';
 import type { CanaryTarget } from '../model/canary.ts';
 import type { BackendTable, CanaryAction, HostTable, PathEntry, RouteAction, RoutingTable, TlsTable } from './table.ts';
 
-export function compile(model: Model): RoutingTable {
+/** The routing table of `model`; `previous`, the table it replaces, makes hashing and diffing incremental. */
+export function compile(model: Model, previous?: RoutingTable): RoutingTable {
   const action = reuse.interner();
   const controllerDefault = model.controllerDefault ? action(model.controllerDefault) : null;
   const catchAll = model.catchAll ? action(model.catchAll) : null;
@@ -55,7 +56,7 @@ export function compile(model: Model): RoutingTable {
   const backends: Record<string, BackendTable> = {};
   for (const id of [...model.backends.keys()].sort()) backends[id] = toBackendTable(model.backends.get(id)!);
 
-  return withHash({ hosts, wildcards, hostless, defaultAction, backends, tls: tlsTable(model) });
+  return withHash({ hosts, wildcards, hostless, defaultAction, backends, tls: tlsTable(model) }, previous);
 }
 
 /**
@@ -98,32 +99,28 @@ const reuse = {
 };
 
 /**
- * The table with its content hash. The hash is built from per-entry fingerprints (hosts, wildcards,
- * backends), which the workers' delta shipping needs anyway (delta.ts), so the 10 MB table of 10,000
- * Ingresses is serialised once, not twice; sections shared with `reuse` (the endpoint fast lane keeps
- * the routes) keep their fingerprints.
+ * The table with its content hash. The hash is made from per-entry fingerprints grouped in buckets
+ * (delta.ts), which the workers' delta shipping needs anyway; against `previous` (the table this one
+ * replaces) only the entries that are not the very objects of `previous` are looked at, and the delta
+ * to the workers is known without comparing every entry (issue 4 item 10). Certificates count by id,
+ * which is content-addressed (model/tls.ts), not by their PEM text.
  */
-export function withHash(t: Omit<RoutingTable, 'hash'>, reuse?: RoutingTable): RoutingTable {
+export function withHash(t: Omit<RoutingTable, 'hash'>, previous?: RoutingTable): RoutingTable {
   const body = { hosts: t.hosts, wildcards: t.wildcards, hostless: t.hostless, defaultAction: t.defaultAction, backends: t.backends, tls: t.tls };
-  const prev = reuse === undefined ? undefined : tablePrints(reuse);
-  const prints: TableFingerprints = {
-    hosts: prev !== undefined && reuse!.hosts === body.hosts ? prev.hosts : entryPrints(body.hosts),
-    wildcards: prev !== undefined && reuse!.wildcards === body.wildcards ? prev.wildcards : entryPrints(body.wildcards),
-    backends: prev !== undefined && reuse!.backends === body.backends ? prev.backends : entryPrints(body.backends),
-  };
+  const before = previous === undefined ? undefined : tablePrints(previous);
+  const hosts = sectionPrints(body.hosts, before && { record: previous!.hosts, prints: before.hosts });
+  const wildcards = sectionPrints(body.wildcards, before && { record: previous!.wildcards, prints: before.wildcards });
+  const backends = sectionPrints(body.backends, before && { record: previous!.backends, prints: before.backends });
+  const prints: TableFingerprints = { hosts: hosts.prints, wildcards: wildcards.prints, backends: backends.prints };
   const h = createHash('sha256');
-  // One update per section: 30,000 small updates cost more than the hashing itself.
-  for (const [section, m] of [['hosts', prints.hosts], ['wildcards', prints.wildcards], ['backends', prints.backends]] as const) {
-    let text = section;
-    for (const [k, v] of m) text += `\n${k}\u0000${v}`;
-    h.update(text);
-  }
-  h.update(JSON.stringify({ hostless: body.hostless, defaultAction: body.defaultAction, tls: body.tls }));
+  for (const section of SECTIONS) h.update(`${section}\n${prints[section].digests.join('\n')}\n`);
+  const { certificates, ...tlsRest } = body.tls;
+  h.update(JSON.stringify({ hostless: body.hostless, defaultAction: body.defaultAction, tls: { ...tlsRest, certificates: Object.keys(certificates) } }));
   const table: RoutingTable = { hash: h.digest('hex').slice(0, 16), ...body };
-  rememberPrints(table, prints);
+  const changes = hosts.changes && wildcards.changes && backends.changes;
+  rememberPrints(table, prints, changes ? { baseHash: previous!.hash, hosts: hosts.changes!, wildcards: wildcards.changes!, backends: backends.changes! } : undefined);
   return table;
 }
-
 
 function tlsTable(model: Model): TlsTable {
   const certificates: TlsTable['certificates'] = {};
