@@ -114,7 +114,8 @@ export class Controller {
     if (change.kinds.size === 0 && this.table !== null && this.model !== null) {
       // Same objects (e.g. a broken edit whose objects keep their last good version): report what changed.
       if (change.reread) {
-        this.diagnostics = [...this.source.snapshot().diagnostics, ...this.model.diagnostics].sort(compareDiagnostics);
+        const snap = this.source.snapshot();
+        this.diagnostics = [...snap.diagnostics, ...withCurrentLines(this.model.diagnostics, snap.store)].sort(compareDiagnostics);
         this.#report();
       }
       return;
@@ -137,7 +138,7 @@ export class Controller {
     // The routes live on in the table; the model's copy of them (12 MB at 10,000 Ingresses) is not kept.
     this.model = { ...model, hosts: [] };
     this.store = store;
-    this.diagnostics = [...snap.diagnostics, ...extra, ...model.diagnostics].sort(compareDiagnostics);
+    this.diagnostics = [...snap.diagnostics, ...withCurrentLines([...extra, ...model.diagnostics], snap.store)].sort(compareDiagnostics);
     this.#report();
     this.#syncEvents(model);
     if (this.table === null || this.table.hash !== table.hash) {
@@ -289,6 +290,20 @@ export class Controller {
     }
     return out;
   }
+}
+
+/**
+ * Diagnostics about an object carry the line where the object is now: the source keeps the instance
+ * of an object that only moved in its file (sources/manifest-source.ts), so diagnostics made for it
+ * before the move, and kept with it, still name the old line.
+ */
+function withCurrentLines(diags: readonly Diagnostic[], store: ObjectStore): Diagnostic[] {
+  return diags.map((d) => {
+    if (d.line === undefined || d.file === undefined) return d;
+    const involved = involvedObject(d);
+    const origin = involved && store.get(involved.kind as Kind, involved.namespace, involved.name)?.origin;
+    return origin && origin.file === d.file && origin.line !== d.line ? { ...d, line: origin.line } : d;
+  });
 }
 
 /** `Ingress default/web` -> involved object. */

@@ -62,6 +62,8 @@ export class ManifestSource {
     const files = await listManifestFiles(this.paths, pathDiagnostics);
     this.#pathDiagnostics = pathDiagnostics;
     const next = new Map<string, FileState>();
+    /** Kept instances whose line changed: where several definitions compete, their order may have too. */
+    const moved: StoredObject[] = [];
     let reread = files.length !== this.#files.size;
     for (const f of files) {
       const signature = await statSignature(f);
@@ -72,7 +74,13 @@ export class ManifestSource {
       }
       reread = true;
       const parsed = await readManifestFile(f);
-      const state: FileState = { signature, objects: prev ? keepUnchanged(prev.objects, parsed.objects) : parsed.objects, diagnostics: parsed.diagnostics };
+      let objects = parsed.objects;
+      if (prev) {
+        const kept = keepUnchanged(prev.objects, parsed.objects);
+        objects = kept.objects;
+        for (const o of kept.moved) moved.push(o);
+      }
+      const state: FileState = { signature, objects, diagnostics: parsed.diagnostics };
       // A file that just became empty is most likely being rewritten (`cmd > file` truncates first):
       // keep its objects for a moment; the watcher's poll applies the emptiness if it lasts.
       if (prev && prev.objects.length > 0 && parsed.objects.length === 0 && parsed.diagnostics.length === 0 && signature.split(':')[2] === '0') {
@@ -99,13 +107,21 @@ export class ManifestSource {
     }
     const previous = this.#files;
     this.#files = next;
-    this.#updateStore(previous, next);
+    this.#updateStore(previous, next, moved);
     return { kinds: changedKinds(previous, next), reread };
   }
 
   /** Applies the objects of the files that changed to the store (unchanged files are not looked at). */
-  #updateStore(previous: ReadonlyMap<string, FileState>, next: ReadonlyMap<string, FileState>): void {
+  #updateStore(previous: ReadonlyMap<string, FileState>, next: ReadonlyMap<string, FileState>, moved: readonly StoredObject[]): void {
     const affected = new Map<string, StoredObject>();
+    for (const o of moved) {
+      const key = objectKey(o.kind, o.namespace, o.name);
+      const defs = this.#definitions.get(key);
+      if (Array.isArray(defs)) {
+        defs.sort(byDefinitionOrder);
+        affected.set(key, o);
+      }
+    }
     const apply = (before: readonly StoredObject[], after: readonly StoredObject[]) => {
       const kept = new Set(after);
       for (const o of before) if (!kept.has(o)) affected.set(this.#undefine(o), o);
@@ -223,16 +239,26 @@ function changedKinds(previous: ReadonlyMap<string, FileState>, next: ReadonlyMa
 }
 
 /**
- * The objects of a file read again, with each one that did not change (same key, content and line)
- * replaced by its previous instance. Everything downstream memoises per stored object (normalised
- * Ingresses, settings, resolved backends, built hosts), so an edit to one object of a 100-object file
- * costs that object, not the file. The line counts because diagnostics carry it.
+ * The objects of a file read again, with each one that did not change (same key and content) replaced
+ * by its previous instance. Everything downstream memoises per stored object (normalised Ingresses,
+ * settings, resolved backends, built hosts), so an edit to one object of a 100-object file costs that
+ * object, not the file. An object that only moved (a line added above it) keeps its instance too, with
+ * its origin set to where it is now: one added line must not make every object below it new (issue 4
+ * item 10); the controller gives diagnostics made before the move the current line. Returns the
+ * objects, and the kept instances whose line changed.
  */
-function keepUnchanged(before: readonly StoredObject[], after: StoredObject[]): StoredObject[] {
+function keepUnchanged(before: readonly StoredObject[], after: StoredObject[]): { objects: StoredObject[]; moved: StoredObject[] } {
   const old = new Map<string, StoredObject>();
   for (const o of before) old.set(objectKey(o.kind, o.namespace, o.name), o);
-  return after.map((o) => {
+  const moved: StoredObject[] = [];
+  const objects = after.map((o) => {
     const p = old.get(objectKey(o.kind, o.namespace, o.name));
-    return p !== undefined && p.origin?.line === o.origin?.line && p.origin?.file === o.origin?.file && fingerprint(p) === fingerprint(o) ? p : o;
+    if (p === undefined || p.origin?.file !== o.origin?.file || fingerprint(p) !== fingerprint(o)) return o;
+    if (p.origin?.line !== o.origin?.line) {
+      p.origin = o.origin;
+      moved.push(p);
+    }
+    return p;
   });
+  return { objects, moved };
 }
