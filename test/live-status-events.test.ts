@@ -133,6 +133,12 @@ describe('events', () => {
     assert.deepEqual(added.source, { component: 'archway' });
     assert.ok(!Number.isNaN(Date.parse(added.firstTimestamp)) && added.lastTimestamp >= added.firstTimestamp);
 
+    // A Secret appearing rebuilds every served entry (BuildMemo): no Ingress changed, so no event.
+    const builds = arch.running.controller.counters.fullSyncs;
+    await writeInPlace(arch.dir, 'secret.yaml', yamlDocs({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'unrelated', namespace: 'default' }, stringData: { a: 'b' } }));
+    await waitFor('the rebuild for the Secret', async () => arch.running.controller.counters.fullSyncs > builds, 2000);
+    assert.deepEqual(find(await events(arch), 'web', 'Sync').map((e) => e.message), ['Scheduled for sync']);
+
     await writeInPlace(arch.dir, 'web.yaml', ing('web', 'web.test', { path: '/v2' }));
     list = await waitFor('an update event', async () => {
       const l = await events(arch);

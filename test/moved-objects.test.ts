@@ -43,7 +43,7 @@ test('objects that only moved in their file keep their built hosts, and their di
     ingresses[0] = ingress('app0', { rules: [rule('app0.example', [['/v2', 'Prefix', backend('missing0')]])] });
     write(file, text('# one\n# two\n# three\n'), 3);
     await controller.refresh();
-    assert.deepEqual(controller.buildMemo.last, { reused: 9, built: 1 });
+    assert.deepEqual(controller.buildMemo.last, { reused: 9, built: 1, changeLog: true });
     assert.deepEqual(Array.from({ length: 10 }, (_, i) => lineOf(`app${i}`)), before.map((l) => l + 3));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -56,15 +56,12 @@ export class Controller {
   /** Diagnostics already reported: each problem is reported once (issue 2 item 3). */
   #reported = new Set<string>();
   /** Last version of each Ingress that passed validation: an invalid edit keeps it serving. */
-  #lastGood = new Map<string, StoredObject>();
-  /** Ingresses whose current version is invalid while a valid one came before: key -> current version. */
-  #refused = new Map<string, StoredObject>();
+  /** Ingresses whose current version is invalid while a valid one came before: key -> both versions. */
+  #refused = new Map<string, { current: StoredObject; good: StoredObject }>();
   /** The store #keepLastGood last looked at, and its version then. */
   #trackedStore: ObjectStore | null = null;
   #trackedVersion = -1;
-  /** Served Ingresses' content, to tell adds, updates and deletes apart (Sync events). */
-  #servedFingerprints = new Map<string, string>();
-  /** The served entries of the last build (see #syncEvents). */
+  /** The served entries of the last build, to tell adds, updates and deletes apart (Sync events). */
   #served = new Set<ServedIngress>();
   /** When this controller first saw each Ingress: its age when the manifest carries no creationTimestamp. */
   #firstSeen = new Map<string, string>();
@@ -134,6 +131,8 @@ export class Controller {
     const extra: Diagnostic[] = [];
     const store = this.#keepLastGood(snap.store, extra);
     const model = build(store, { ...this.options, now: new Date() }, this.buildMemo);
+    // Everything that reads the store's change log (#keepLastGood, the BuildMemo) has read it now.
+    snap.store.forgetChangesBefore(snap.store.version);
     const table = compile(model, this.table ?? undefined);
     // The routes live on in the table; the model's copy of them (12 MB at 10,000 Ingresses) is not kept.
     this.model = { ...model, hosts: [] };
@@ -183,20 +182,21 @@ export class Controller {
    * An Ingress that fails validation is replaced by its last valid version, when there is one. The
    * source's store is not changed: the replacements go into a copy, which is returned (else the store).
    * Only the Ingresses that changed since the last sync are looked at when the store can say which
-   * (its change log): with 10,000 Ingresses, looking at all of them cost about 12 ms per change.
+   * (its change log): with 10,000 Ingresses, looking at all of them cost about 12 ms per change. The
+   * last valid version is the one a change replaced, so only refused Ingresses keep one here.
    */
   #keepLastGood(source: ObjectStore, diags: Diagnostic[]): ObjectStore {
     const changes = source === this.#trackedStore ? source.changesSince(this.#trackedVersion) : null;
     if (changes === null) {
+      // No history (the first sync): every Ingress as it is; refusals already known stay.
       const seen = new Set<string>();
-      this.#refused.clear();
-      for (const o of source.list('Ingress')) seen.add(this.#track(o));
-      for (const key of [...this.#lastGood.keys()]) if (!seen.has(key)) this.#lastGood.delete(key);
+      for (const o of source.list('Ingress')) seen.add(this.#track(o, undefined));
+      for (const key of [...this.#refused.keys()]) if (!seen.has(key)) this.#refused.delete(key);
       for (const key of [...this.#firstSeen.keys()]) if (!seen.has(key)) this.#firstSeen.delete(key);
     } else {
       for (const { kind, before, after } of changes) {
         if (kind !== 'Ingress') continue;
-        if (after) this.#track(after);
+        if (after) this.#track(after, before);
         // Removed, and not back by now: forgotten (removed and added again keeps its first-seen time).
         else if (before && !source.get('Ingress', before.namespace, before.name)) this.#untrack(before);
       }
@@ -204,11 +204,11 @@ export class Controller {
     this.#trackedStore = source;
     this.#trackedVersion = source.version;
     let store = source;
-    for (const [key, o] of this.#refused) {
+    for (const { current: o, good } of this.#refused.values()) {
       // build() validates the last good version only: report why the new one was refused.
       normalizeIngress(o, diags);
       if (store === source) store = source.clone();
-      store.set(this.#lastGood.get(key)!);
+      store.set(good);
       diags.push({
         code: 'LAST_GOOD_KEPT', severity: 'warning', file: o.origin?.file, line: o.origin?.line, object: `Ingress ${o.namespace}/${o.name}`,
         message: 'this version is invalid (see the errors above); the last valid version keeps serving until it is fixed',
@@ -217,20 +217,21 @@ export class Controller {
     return store;
   }
 
-  /** Records the current version of an Ingress: its first-seen time, last good version, or refusal. */
-  #track(o: StoredObject): string {
+  /** Records the current version of an Ingress (and the one it replaced): first-seen time, refusal. */
+  #track(o: StoredObject, replaced: StoredObject | undefined): string {
     const key = objectKey(o.kind, o.namespace, o.name);
     if (!this.#firstSeen.has(key)) this.#firstSeen.set(key, new Date().toISOString());
-    if (normalizeIngress(o, [])) {
-      this.#lastGood.set(key, o);
-      this.#refused.delete(key);
-    } else if (this.#lastGood.has(key)) this.#refused.set(key, o);
+    if (normalizeIngress(o, [])) this.#refused.delete(key);
+    else {
+      const refused = this.#refused.get(key);
+      if (refused) refused.current = o;
+      else if (replaced && normalizeIngress(replaced, [])) this.#refused.set(key, { current: o, good: replaced });
+    }
     return key;
   }
 
   #untrack(o: StoredObject): void {
     const key = objectKey(o.kind, o.namespace, o.name);
-    this.#lastGood.delete(key);
     this.#firstSeen.delete(key);
     this.#refused.delete(key);
   }
@@ -247,18 +248,19 @@ export class Controller {
     for (const s of this.#served) {
       if (next.has(s)) continue;
       const key = `${s.ingress.namespace}/${s.ingress.name}`;
-      if (added.has(key)) continue; // a new version: compared below
-      this.#servedFingerprints.delete(key);
-      this.events.record({ kind: 'Ingress', namespace: s.ingress.namespace, name: s.ingress.name }, 'Normal', 'Sync', 'Removed from the routing table');
-    }
-    for (const [key, s] of added) {
-      const fp = fingerprint(s.ingress.source);
-      const prev = this.#servedFingerprints.get(key);
-      this.#servedFingerprints.set(key, fp);
-      if (prev !== fp) {
-        this.events.record({ kind: 'Ingress', namespace: s.ingress.namespace, name: s.ingress.name }, 'Normal', 'Sync', prev === undefined ? 'Scheduled for sync' : 'Configuration updated');
+      const now = added.get(key);
+      if (now === undefined) {
+        this.events.record({ kind: 'Ingress', namespace: s.ingress.namespace, name: s.ingress.name }, 'Normal', 'Sync', 'Removed from the routing table');
+        continue;
+      }
+      // A new entry for a served Ingress: an update only when its content changed (a Secret change,
+      // for one, makes every entry new).
+      added.delete(key);
+      if (fingerprint(now.ingress.source) !== fingerprint(s.ingress.source)) {
+        this.events.record({ kind: 'Ingress', namespace: now.ingress.namespace, name: now.ingress.name }, 'Normal', 'Sync', 'Configuration updated');
       }
     }
+    for (const s of added.values()) this.events.record({ kind: 'Ingress', namespace: s.ingress.namespace, name: s.ingress.name }, 'Normal', 'Sync', 'Scheduled for sync');
     this.#served = next;
   }
 

@@ -111,6 +111,7 @@ test('builds that reuse hosts equal builds from scratch over 400 random edits (I
     }
     assert.deepEqual(outcome(build(live, OPTS, liveMemo)), scratch, `step ${step}, store changed in place`);
     reusedLive += liveMemo.last.reused;
+    assert.equal(liveMemo.last.changeLog, step > 0, 'the store changed in place is read through its change log');
   }
   assert.ok(reused > 200, `hosts were reused (${reused} times)`);
   assert.equal(reusedLive, reused, 'the change log finds what comparing every object finds');
@@ -128,22 +129,22 @@ test('a change to one Ingress rebuilds only its hosts; a Service change rebuilds
   };
   const memo = new BuildMemo();
   build(storeWith([...base, ...ingresses]), OPTS, memo);
-  assert.deepEqual(memo.last, { reused: 0, built: 50 });
+  assert.deepEqual(memo.last, { reused: 0, built: 50, changeLog: false });
   const changed = [...ingresses];
   changed[7] = ingress('i7', 'h7.example.com', 's2');
   const m = build(storeWith([...base, ...changed]), OPTS, memo);
-  assert.deepEqual(memo.last, { reused: 49, built: 1 });
+  assert.deepEqual(memo.last, { reused: 49, built: 1, changeLog: false });
   assert.equal(m.hosts.find((h) => h.host === 'h7.example.com')!.routes[0].target.backend, 'default/s2:80');
   // The Endpoints of s2 change: only the host whose routes use s2 is rebuilt.
   const s2Down = service('s2', false);
   build(storeWith([...base.slice(0, 2), ...s2Down, ...changed]), OPTS, memo);
-  assert.deepEqual(memo.last, { reused: 49, built: 1 });
+  assert.deepEqual(memo.last, { reused: 49, built: 1, changeLog: false });
   // Those of s1: every other host.
   const s1Down = service('s1', false);
   const m2 = build(storeWith([...s1Down, ...s2Down, ...changed]), OPTS, memo);
-  assert.deepEqual(memo.last, { reused: 1, built: 49 });
+  assert.deepEqual(memo.last, { reused: 1, built: 49, changeLog: false });
   assert.equal(m2.diagnostics.filter((d) => d.code === 'NO_READY_ENDPOINTS').length, 50);
   // A Secret appears: everything is built again.
   build(storeWith([...s1Down, ...s2Down, ...changed, secret()]), OPTS, memo);
-  assert.deepEqual(memo.last, { reused: 0, built: 50 });
+  assert.deepEqual(memo.last, { reused: 0, built: 50, changeLog: false });
 });

@@ -13,6 +13,7 @@ import { attachCanaries, readCanary, type CanaryIngress, type CanarySettings, ty
 import { compileUserRegex, pathPatternSource } from './regex.ts';
 import type { PathType } from './validation.ts';
 import { bindTls, type TlsModel, type TlsOptions } from './tls-bindings.ts';
+import { exactArray } from '../util/exact-array.ts';
 
 export interface DefaultBackendService {
   namespace: string;
@@ -277,8 +278,8 @@ function buildHost(host: string, list: readonly Contribution[], tlsHost: boolean
       hm.routes.push({ path: p.path, pathType: p.pathType, match, target: intern(target), age });
     }
   }
-  hm.routes.sort(comparePrecedence);
-  return { model: hm, diagnostics, backends: [...used.values()], services };
+  hm.routes = exactArray(hm.routes.sort(comparePrecedence));
+  return { model: hm, diagnostics: exactArray(diagnostics), backends: exactArray([...used.values()]), services };
 }
 
 /** The target of a backend of `ing`; cookiePath: the affinity cookie's default path. */
@@ -340,8 +341,8 @@ export class BuildMemo {
   /** The store of the last build and its version then: the next build over it reads its change log. */
   #store: ObjectView | null = null;
   #version = -1;
-  /** Counters for tests: hosts reused and built in the last build. */
-  readonly last = { reused: 0, built: 0 };
+  /** For tests: hosts reused and built in the last build, and whether it read the store's change log. */
+  readonly last = { reused: 0, built: 0, changeLog: false };
 
   /** Starts a build over `store`; forgets everything when an object routes depend on changed. */
   begin(store: ObjectView, opts: BuildOptions): MemoPass {
@@ -368,6 +369,7 @@ export class BuildMemo {
     const freshHosts: string[] = [];
     this.last.reused = 0;
     this.last.built = 0;
+    this.last.changeLog = changes !== null;
     return {
       ingress: (o) => {
         let r = ingresses.get(o);
@@ -488,7 +490,7 @@ const INPUTS = 5;
 function inputsOf(list: readonly Contribution[]): unknown[] {
   const out: unknown[] = [];
   for (const c of list) out.push(c.entry.ingress, c.entry.settings, c.entry.policy, c.rule, c.ingressDefault?.backend);
-  return out;
+  return exactArray(out);
 }
 
 function sameInputs(inputs: readonly unknown[], list: readonly Contribution[]): boolean {

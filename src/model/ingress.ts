@@ -3,6 +3,7 @@
 
 import type { Diagnostic } from './diagnostics.ts';
 import { flatString } from '../util/flat-string.ts';
+import { exactArray } from '../util/exact-array.ts';
 import { asArray, asObject, asString, describeObject, type Json, type JsonObject, type StoredObject } from './objects.ts';
 import {
   hostProblem, isDns1123Subdomain, isPortNumber, pathProblem, PATH_TYPES, portNameProblem, tlsHostProblem, type PathType,
@@ -130,7 +131,7 @@ function normalizeUncached(o: StoredObject, diags: Diagnostic[]): Ingress | unde
         });
       }
     }
-    rules.push({ host, paths, field });
+    rules.push({ host, paths: exactArray(paths), field });
   });
 
   const tls: IngressTls[] = [];
@@ -151,7 +152,7 @@ function normalizeUncached(o: StoredObject, diags: Diagnostic[]): Ingress | unde
     if (secretName !== undefined && secretName !== null && (typeof secretName !== 'string' || (secretName !== '' && !isDns1123Subdomain(secretName)))) {
       bad('INGRESS_INVALID_TLS_SECRET', `${field}.secretName`, 'must be a DNS-1123 subdomain');
     }
-    tls.push({ hosts, secretName: typeof secretName === 'string' ? secretName : '', field });
+    tls.push({ hosts: exactArray(hosts), secretName: typeof secretName === 'string' ? secretName : '', field });
   });
 
   if (problems.length > 0) return report(o, problems, diags);
@@ -163,8 +164,8 @@ function normalizeUncached(o: StoredObject, diags: Diagnostic[]): Ingress | unde
     annotations,
     created,
     defaultBackend,
-    rules,
-    tls,
+    rules: exactArray(rules),
+    tls: exactArray(tls),
     source: o,
   };
 }

@@ -106,3 +106,17 @@ test('a clone has the same objects and changes apart from the original', () => {
   assert.equal(store.list('Ingress'), listed);
   assert.deepEqual(c.changesSince(0)!.map((x) => x.after?.name), ['b'], 'a clone\'s history starts with it');
 });
+
+test('forgetChangesBefore drops what every reader has read; later changes stay readable', () => {
+  const store = new ObjectStore();
+  store.set(obj('Service', 'default', 'a'));
+  const v = store.version;
+  store.forgetChangesBefore(v);
+  assert.equal(store.changesSince(0), null, 'forgotten');
+  assert.deepEqual(store.changesSince(v), []);
+  const b = obj('Service', 'default', 'b');
+  store.set(b);
+  assert.deepEqual(store.changesSince(v), [{ kind: 'Service', before: undefined, after: b }]);
+  store.forgetChangesBefore(v + 10);
+  assert.deepEqual(store.changesSince(v + 1), [], 'never past the present');
+});

@@ -100,6 +100,14 @@ export class ObjectStore implements ObjectView, ChangeLog {
     return this.#log.slice(version - this.#logStart);
   }
 
+  /** Drops the log up to `version`: the caller knows every reader has read that far. */
+  forgetChangesBefore(version: number): void {
+    const drop = Math.min(version, this.version) - this.#logStart;
+    if (drop <= 0) return;
+    this.#log.splice(0, drop);
+    this.#logStart += drop;
+  }
+
   set(o: StoredObject): void {
     const key = objectKey(o.kind, o.namespace, o.name);
     const before = this.#byKey.get(key);
