@@ -7,7 +7,7 @@ import { asObject, asString, describeObject, isChangeLog, type ObjectChange, typ
 import { normalizeIngress, type BackendRef, type Ingress, type IngressRule } from './ingress.ts';
 import { decideClass, type ClassOptions } from './ingress-class.ts';
 import { readSettings, type IngressSettings } from './annotations.ts';
-import { backendId, CLUSTER_IP_SUFFIX, SERVICE_NAME_LABEL, ServiceResolver, type ResolvedBackend } from './services.ts';
+import { backendId, CLUSTER_IP_SUFFIX, serviceOf, ServiceResolver, type ResolvedBackend } from './services.ts';
 import { defaultCookiePath, readPolicy, routePolicy, type PolicySettings, type RoutePolicy } from './upstream-policy.ts';
 import { attachCanaries, readCanary, type CanaryIngress, type CanarySettings, type CanaryTarget } from './canary.ts';
 import { compileUserRegex, pathPatternSource } from './regex.ts';
@@ -513,12 +513,6 @@ const RESET_KINDS = ['Secret', 'IngressClass'] as const;
 const SERVICE_KINDS = ['Service', 'Endpoints', 'EndpointSlice'] as const;
 
 /** The Service an object belongs to: itself, its Endpoints (same name), or its slices' label. */
-function serviceOf(o: StoredObject): string | undefined {
-  if (o.kind !== 'EndpointSlice') return `${o.namespace}/${o.name}`;
-  const svc = asString(asObject(asObject(o.raw.metadata)?.labels)?.[SERVICE_NAME_LABEL]);
-  return svc === undefined ? undefined : `${o.namespace}/${svc}`;
-}
-
 /** ssl-redirect (on a TLS host) or force-ssl-redirect: plain HTTP answers 308 to https. */
 function redirects(settings: IngressSettings, tlsHost: boolean): boolean {
   return settings.forceSslRedirect || (settings.sslRedirect && tlsHost);

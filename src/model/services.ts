@@ -25,6 +25,13 @@ export interface ResolvedBackend {
   clusterIp?: boolean;
 }
 
+/** The Service (`namespace/name`) an object belongs to: itself, its Endpoints (same name), or its slices' label. */
+export function serviceOf(o: StoredObject): string | undefined {
+  if (o.kind !== 'EndpointSlice') return `${o.namespace}/${o.name}`;
+  const svc = asString(asObject(asObject(o.raw.metadata)?.labels)?.[SERVICE_NAME_LABEL]);
+  return svc === undefined ? undefined : `${o.namespace}/${svc}`;
+}
+
 /** Suffix of the backend id of a service-upstream backend: `namespace/service:port#cluster-ip`. */
 export const CLUSTER_IP_SUFFIX = '#cluster-ip';
 
