@@ -22,6 +22,7 @@ type SourceModule = typeof import('../../src/sources/manifest-source.ts');
 type BuildModule = typeof import('../../src/model/build.ts');
 type CompileModule = typeof import('../../src/snapshot/compile.ts');
 type ControllerModule = typeof import('../../src/controller/controller.ts');
+type DeltaModule = typeof import('../../src/snapshot/delta.ts');
 type RoutingTable = import('../../src/snapshot/table.ts').RoutingTable;
 type Router = import('../../src/snapshot/router.ts').Router;
 
@@ -31,6 +32,7 @@ interface Modules {
   build: BuildModule;
   compile: CompileModule;
   controller: ControllerModule;
+  delta: DeltaModule;
 }
 
 async function load(dir: string): Promise<Modules> {
@@ -41,6 +43,7 @@ async function load(dir: string): Promise<Modules> {
     build: await m<BuildModule>('src/model/build.ts'),
     compile: await m<CompileModule>('src/snapshot/compile.ts'),
     controller: await m<ControllerModule>('src/controller/controller.ts'),
+    delta: await m<DeltaModule>('src/snapshot/delta.ts'),
   };
 }
 
@@ -200,7 +203,7 @@ export interface PhaseResult {
   cold: Record<string, number>;
   /** Warm Ingress change, median ms per step over `changes` changes. */
   ingressChange: Record<string, number>;
-  /** Warm Controller.refresh() (the primary's work, table serialized once) for an Ingress change / an Endpoints change, median ms. */
+  /** Warm Controller.refresh() (the primary's work, its delta serialized once) for an Ingress change / an Endpoints change, median ms. */
   controllerIngressMs: number;
   controllerEndpointsMs: number;
   /** Controller.refresh() with no file changed (the watcher's periodic safety-net poll), median ms. */
@@ -251,13 +254,23 @@ async function phases(mods: Modules, size: number, changes: number, cert: Cert):
     }
 
     // Memory of a primary: a source and a synced Controller, measured as the heap growth after GC. Its
-    // sink serializes the table as `child.send` does for one worker (advanced serialization).
+    // sink does what the worker pool does for one worker: the first table whole, then deltas, each
+    // serialized as postMessage / child.send do (v8 serialization).
+    let sent: { table: RoutingTable; prints: ReturnType<DeltaModule['fingerprintTable']> } | null = null;
     const sink = {
       setTable(tb: RoutingTable) {
-        serialize(tb);
+        if (sent === null) {
+          serialize(tb);
+          sent = { table: tb, prints: mods.delta.fingerprintTable(tb) };
+          return;
+        }
+        const d = mods.delta.diffTables(sent.table, sent.prints, tb);
+        serialize(d.delta);
+        sent = { table: tb, prints: d.prints };
       },
       setBackends(hash: string, backends: RoutingTable['backends']) {
         serialize({ type: 'backends', hash, backends });
+        if (sent) sent = { ...sent, table: { ...sent.table, hash, backends } };
       },
     };
     const silent = { diagnostic: () => {}, info: () => {} };
@@ -278,6 +291,13 @@ async function phases(mods: Modules, size: number, changes: number, cert: Cert):
     const ctlIngress: number[] = [];
     const ctlEndpoints: number[] = [];
     const ctlIdle: number[] = [];
+    // The step-by-step replica keeps what the Controller keeps between changes: a BuildMemo, the
+    // previous table (compile hashes against it), and a worker's side (its table and Router, which a
+    // delta updates).
+    const memo = new mods.build.BuildMemo();
+    let prevTable = mods.compile.compile(mods.build.build(src.snapshot().store, BUILD_OPTIONS, memo));
+    let prevPrints = mods.delta.fingerprintTable(prevTable);
+    let updatedRouter = new mods.router.Router(prevTable);
     for (let k = 0; k < changes; k++) {
       const app = (k * 7919 + 13) % size;
       // Step by step on `src` (a replica of what Controller.sync does, for the breakdown)...
@@ -292,20 +312,23 @@ async function phases(mods: Modules, size: number, changes: number, cert: Cert):
       const s = src.snapshot();
       steps.snapshot.push(now() - t0);
       t0 = now();
-      const m = mods.build.build(s.store, BUILD_OPTIONS);
+      const m = mods.build.build(s.store, BUILD_OPTIONS, memo);
       steps.build.push(now() - t0);
       t0 = now();
-      const tb = mods.compile.compile(m);
+      const tb = mods.compile.compile(m, prevTable);
+      const d = mods.delta.diffTables(prevTable, prevPrints, tb);
       steps.compile.push(now() - t0);
       t0 = now();
-      new mods.router.Router(tb);
-      steps.router.push(now() - t0);
-      t0 = now();
-      const buf = serialize(tb);
+      const buf = serialize(d.delta);
       steps.ipcSerialize.push(now() - t0);
       t0 = now();
-      deserialize(buf);
+      const received = deserialize(buf) as typeof d.delta;
       steps.ipcDeserialize.push(now() - t0);
+      t0 = now();
+      updatedRouter = new mods.router.Router(mods.delta.applyDelta(prevTable, received), { router: updatedRouter, delta: received });
+      steps.router.push(now() - t0);
+      prevTable = tb;
+      prevPrints = d.prints;
       // ... and end to end through the real Controller (its source sees the same file change).
       t0 = now();
       await controller.refresh();

@@ -184,9 +184,9 @@ function lookupSection(l: LookupResult): string[] {
 
 function phaseSection(ps: PhaseResult[]): string[] {
   const out = ['## Where the control-plane time goes (in-process, one core, ms)', ''];
-  out.push('Cold = the first load, as at process start. Change = median of warm Ingress changes, step by step as `Controller.sync` does them; "Controller" = the real `Controller.refresh()` (table serialized once, as `child.send` does per worker).');
+  out.push('Cold = the first load, as at process start. Change = median of warm Ingress changes, step by step as `Controller.sync` does them (with its BuildMemo and previous table: "compile" includes the delta to the workers; "delta serialize / deserialize" and "Router update" are a worker\'s side); "Controller" = the real `Controller.refresh()` (first table whole, then deltas serialized, as the worker pool sends them).');
   out.push('');
-  const cols = ['Ingresses', 'manifests MB', 'cold load (read+parse)', 'cold build', 'cold compile', 'change: source refresh', 'change: build', 'change: compile', 'change: IPC serialize (per worker)', 'change: IPC deserialize (worker)', 'change: new Router (worker)', 'Controller: Ingress change', 'Controller: Endpoints change', 'Controller: idle poll', 'table MB (IPC)'];
+  const cols = ['Ingresses', 'manifests MB', 'cold load (read+parse)', 'cold build', 'cold compile', 'change: source refresh', 'change: build', 'change: compile', 'change: delta serialize (per worker)', 'change: delta deserialize (worker)', 'change: Router update (worker)', 'Controller: Ingress change', 'Controller: Endpoints change', 'Controller: idle poll', 'table MB (IPC)'];
   out.push(`| ${cols.join(' | ')} |`);
   out.push(`|${cols.map(() => '---:').join('|')}|`);
   for (const p of ps) {
