@@ -3,13 +3,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller } from '../src/controller/controller.ts';
 import { ManifestSource } from '../src/sources/manifest-source.ts';
 import type { RoutingTable } from '../src/snapshot/table.ts';
-import { backend, ingress, rule, service, yamlDocs } from './harness.ts';
+import { backend, ingress, rule, service, writeTicked, yamlDocs } from './harness.ts';
 
 const OPTIONS = { controllerName: 'archway.dev/ingress-controller', ingressClass: 'archway', watchWithoutClass: true, statusAddresses: [] };
 const quiet = { diagnostic() {}, info() {} };
@@ -25,11 +25,7 @@ test('endpoint-only edits: the fast lane gives the backends a full rebuild gives
   const dir = mkdtempSync(join(tmpdir(), 'archway-fast-lane-'));
   try {
     const names = ['s0', 's1', 's2', 's3', 's4'];
-    const write = (file: string, text: string, tick: number) => {
-      writeFileSync(join(dir, file), text);
-      const t = new Date(Date.now() + tick * 1000);
-      utimesSync(join(dir, file), t, t);
-    };
+    const write = (file: string, text: string, tick: number) => writeTicked(join(dir, file), text, tick);
     write('ingresses.yaml', yamlDocs(...names.map((n) => ingress(n, { rules: [rule(`${n}.example`, [['/', 'Prefix', backend(n)]])] }))), 1);
     // Services in one file (never edited); each Service's Endpoints in a file of its own.
     const endpoints = (n: string, port: number) => yamlDocs(service(n, port, { targetPort: 'http' })[1]);

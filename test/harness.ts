@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server as HttpServer, type ServerResponse, type OutgoingHttpHeaders } from 'node:http';
 import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -28,6 +28,16 @@ type Obj = Record<string, unknown>;
 /** Multi-document YAML from plain objects. */
 export function yamlDocs(...objs: Array<Obj | Obj[]>): string {
   return objs.flat().map((o) => stringify(o)).join('---\n');
+}
+
+/**
+ * Writes a file and moves its mtime `tick` seconds ahead, so a source sees a new stat signature even
+ * when two writes fall in one clock tick (tests that drive ManifestSource or Controller.refresh directly).
+ */
+export function writeTicked(file: string, text: string, tick: number): void {
+  writeFileSync(file, text);
+  const t = new Date(Date.now() + tick * 1000);
+  utimesSync(file, t, t);
 }
 
 export interface ServiceOptions {

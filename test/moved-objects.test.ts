@@ -4,18 +4,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Controller } from '../src/controller/controller.ts';
 import { ManifestSource } from '../src/sources/manifest-source.ts';
-import { backend, ingress, rule, service, yamlDocs } from './harness.ts';
-
-function write(file: string, text: string, tick: number): void {
-  writeFileSync(file, text);
-  const t = new Date(Date.now() + tick * 1000);
-  utimesSync(file, t, t);
-}
+import { backend, ingress, rule, service, writeTicked as write, yamlDocs } from './harness.ts';
 
 test('objects that only moved in their file keep their built hosts, and their diagnostics name the new line', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'archway-moved-'));

@@ -55,7 +55,6 @@ export class Controller {
   readonly counters = { fullSyncs: 0, fastLaneSyncs: 0, tableSwaps: 0 };
   /** Diagnostics already reported: each problem is reported once (issue 2 item 3). */
   #reported = new Set<string>();
-  /** Last version of each Ingress that passed validation: an invalid edit keeps it serving. */
   /** Ingresses whose current version is invalid while a valid one came before: key -> both versions. */
   #refused = new Map<string, { current: StoredObject; good: StoredObject }>();
   /** The store and version the last table was made from: the fast lane reads the changes since. */

@@ -203,7 +203,11 @@ function readIngress(o: StoredObject, store: ObjectView, opts: BuildOptions): Re
 
 /** The hosts sorted by name. */
 function orderedHosts(hosts: ReadonlyMap<string, HostModel>): HostModel[] {
-  return [...hosts.keys()].sort().map((h) => hosts.get(h)!);
+  return sortedNames(hosts).map((h) => hosts.get(h)!);
+}
+
+function sortedNames(hosts: ReadonlyMap<string, HostModel>): string[] {
+  return [...hosts.keys()].sort();
 }
 
 /** One rule of a served Ingress that contributes to a host. */
@@ -319,9 +323,12 @@ function targetInterner(): (t: RouteTarget) => RouteTarget {
  * objects, settings and policies: all memoised per stored object) contribute to it in the same order,
  * its TLS status is the same, and none of the Services its routes use, their Endpoints or their
  * EndpointSlices changed (so a change to one Service or its endpoints rebuilds the hosts using it, not
- * all of them; a per-build set of changed Services, not a resolution per host). A change to a Secret
- * or an IngressClass (added, replaced or removed) empties the memo. The checks are the inputs, so reuse
- * can never change a result; only the hosts of the last build are kept.
+ * all of them; a per-build set of changed Services, not a resolution per host). Each Ingress object's
+ * validation, class, canary, settings and policy are kept too (readIngress). A change to a Secret or
+ * an IngressClass (added, replaced or removed) empties the memo. Which objects changed comes from the
+ * store's change log when the build runs over the same store as the last one (a source keeps one),
+ * else from comparing every Service, Endpoints, EndpointSlice, Secret and IngressClass by instance.
+ * The checks are the inputs, so reuse can never change a result; only the last build's hosts are kept.
  */
 export class BuildMemo {
   #hosts = new Map<string, MemoHost>();
@@ -397,7 +404,7 @@ export class BuildMemo {
         // every host made afresh was in it too.
         const same = this.#order.length === hosts.size && freshHosts.every((h) => this.#orderSet.has(h));
         if (!same) {
-          this.#order = [...hosts.keys()].sort();
+          this.#order = sortedNames(hosts);
           this.#orderSet = new Set(this.#order);
         }
         return this.#order.map((h) => hosts.get(h)!);
