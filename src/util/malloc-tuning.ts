@@ -44,5 +44,9 @@ export function runsOnGlibc(): boolean {
 export function applyMallocTuning(): void {
   const env = tunedEnvironment(process.env, runsOnGlibc());
   if (env === null || typeof process.execve !== 'function') return;
-  process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], env as Record<string, string>);
+  try {
+    process.execve(process.execPath, [process.execPath, ...process.execArgv, ...process.argv.slice(1)], env as Record<string, string>);
+  } catch {
+    // Not allowed here (a sandbox, a seccomp policy): run as we are, with glibc's defaults.
+  }
 }
