@@ -113,3 +113,21 @@ test('an object defined in two files is served from the first in path order, and
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an object defined twice alike in one file stays two definitions when the file moves them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'archway-source-'));
+  try {
+    const file = join(dir, 'twice.yaml');
+    write(file, [svc('s', 80), svc('s', 80)].join('---\n'), 1);
+    const source = new ManifestSource([dir]);
+    await source.loadAll();
+    const first = source.snapshot().store.get('Service', 'default', 's')!.origin!.line;
+    write(file, `# moved\n${[svc('s', 80), svc('s', 80)].join('---\n')}`, 2);
+    await source.refresh();
+    const snap = source.snapshot();
+    assert.equal(snap.store.get('Service', 'default', 's')!.origin!.line, first + 1, 'served from the first definition, at its new line');
+    assert.deepEqual(snap.diagnostics.map((d) => d.code), ['MANIFEST_DUPLICATE_OBJECT']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -251,9 +251,12 @@ function keepUnchanged(before: readonly StoredObject[], after: StoredObject[]): 
   const old = new Map<string, StoredObject>();
   for (const o of before) old.set(objectKey(o.kind, o.namespace, o.name), o);
   const moved: StoredObject[] = [];
+  /** An object defined twice in the file, both times alike, must not become one instance twice. */
+  const used = new Set<StoredObject>();
   const objects = after.map((o) => {
     const p = old.get(objectKey(o.kind, o.namespace, o.name));
-    if (p === undefined || p.origin?.file !== o.origin?.file || fingerprint(p) !== fingerprint(o)) return o;
+    if (p === undefined || used.has(p) || p.origin?.file !== o.origin?.file || fingerprint(p) !== fingerprint(o)) return o;
+    used.add(p);
     if (p.origin?.line !== o.origin?.line) {
       p.origin = o.origin;
       moved.push(p);
