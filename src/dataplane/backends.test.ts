@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BackendTable, EndpointAddress, LoadBalancePolicy } from '../snapshot/table.ts';
-import { BackendGroup, MAX_BACKOFF_MS, MAX_FAILS, MIN_BACKOFF_MS, buildGroups, recordFailure, recordSuccess, type Endpoint } from './backends.ts';
+import { BackendGroup, MAX_BACKOFF_MS, MAX_FAILS, MIN_BACKOFF_MS, buildGroups, countEndpointUses, patchGroups, recordFailure, recordSuccess, type Endpoint } from './backends.ts';
 
 const POLICIES: LoadBalancePolicy[] = ['round_robin', 'random', 'least_request', 'ewma'];
 
@@ -344,4 +344,62 @@ test('a group whose endpoints come and go keeps serving: picks stay O(1)/O(log n
     for (const policy of POLICIES) for (let i = 0; i < 50; i++) assert.ok(valid.has(g.pick(policy, 0)!));
     for (const k of keys(50)) assert.ok(valid.has(g.pickByHash(k, 0)!));
   }
+});
+
+test('patchGroups applies a delta as buildGroups would build the whole table, registry and endpoint uses included', () => {
+  let seed = 9;
+  const int = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const tableOf = (): BackendTable => ({ service: 'default/s', port: 'http', endpoints: Array.from({ length: int(3) }, (_, i) => ({ address: `10.0.0.${int(6)}`, port: 8000 + i })).filter((e, i, a) => a.findIndex((x) => x.address === e.address && x.port === e.port) === i).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port)), problem: null });
+  let table: Record<string, BackendTable> = {};
+  for (let i = 0; i < 8; i++) table[`b${i}`] = tableOf();
+  const registry = new Map<string, Endpoint>();
+  const groups = buildGroups(table, undefined, registry);
+  const uses = countEndpointUses(groups);
+  for (let step = 0; step < 300; step++) {
+    const set: Record<string, BackendTable> = {};
+    const del: string[] = [];
+    for (let n = 1 + int(3); n > 0; n--) {
+      const id = `b${int(10)}`;
+      if (int(4) === 0) {
+        if (table[id] && !del.includes(id)) del.push(id);
+        delete set[id];
+      } else {
+        set[id] = tableOf();
+        const at = del.indexOf(id);
+        if (at >= 0) del.splice(at, 1);
+      }
+    }
+    const before = new Map(groups);
+    const endpointsBefore = new Map(registry);
+    table = { ...table };
+    for (const id of del) delete table[id];
+    Object.assign(table, set);
+    patchGroups(groups, { set, del }, registry, uses);
+    const fresh = new Map<string, Endpoint>();
+    const expected = buildGroups(table, before, fresh);
+    assert.deepEqual([...groups.keys()].sort(), [...expected.keys()].sort(), `step ${step}`);
+    for (const [id, g] of expected) assert.deepEqual(groups.get(id)!.endpoints.map((e) => e.key), g.endpoints.map((e) => e.key), `step ${step} ${id}`);
+    // Unchanged groups are the very objects they were (their balancing state survives).
+    for (const [id, g] of before) if (!(id in set) && !del.includes(id)) assert.equal(groups.get(id), g);
+    assert.deepEqual([...registry.keys()].sort(), [...new Set([...groups.values()].flatMap((g) => g.endpoints.map((e) => e.key)))].sort(), `registry, step ${step}`);
+    assert.deepEqual(uses, countEndpointUses(groups), `uses, step ${step}`);
+    // An endpoint still in use keeps its state object (load, health), even when it changed groups.
+    for (const [key, e] of registry) if (endpointsBefore.has(key)) assert.equal(e, endpointsBefore.get(key), `endpoint ${key}, step ${step}`);
+  }
+});
+
+test('patchGroups: an endpoint that stays (in a changed group, or moving to another) keeps its state; a gone one is forgotten', () => {
+  const t = (...ports: number[]): BackendTable => ({ service: 'default/s', port: 'http', endpoints: ports.map((port) => ({ address: '10.0.0.1', port })), problem: null });
+  const registry = new Map<string, Endpoint>();
+  const groups = buildGroups({ a: t(1), b: t(2) }, undefined, registry);
+  const uses = countEndpointUses(groups);
+  const one = registry.get('10.0.0.1:1')!;
+  one.failures = 1; // some state
+  assert.equal(patchGroups(groups, { set: { a: t(1, 3) }, del: [] }, registry, uses), false);
+  assert.equal(registry.get('10.0.0.1:1'), one, 'same group id, changed endpoints: the kept endpoint keeps its state');
+  // :1 moves from a to b while a goes away.
+  assert.equal(patchGroups(groups, { set: { b: t(1) }, del: ['a'] }, registry, uses), true, ':2 and :3 are gone');
+  assert.equal(registry.get('10.0.0.1:1'), one);
+  assert.deepEqual([...registry.keys()], ['10.0.0.1:1']);
+  assert.deepEqual([...uses], [['10.0.0.1:1', 1]]);
 });

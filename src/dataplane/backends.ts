@@ -3,6 +3,7 @@
 // (issue 6 items 1, 2, 3 and 5). Every pick is O(1) or O(log n).
 
 import { createHash } from 'node:crypto';
+import type { RecordDelta } from '../snapshot/delta.ts';
 import type { BackendTable, LoadBalancePolicy } from '../snapshot/table.ts';
 import { hash32 } from './hash.ts';
 
@@ -225,6 +226,52 @@ export function recordFailure(e: Endpoint, now: number, reason: string): Endpoin
   e.ejectedUntil = now + e.backoff;
   e.failures = 0;
   return { kind: 'ejected', group: '', endpoint: e.key, backoffMs: e.backoff, reason };
+}
+
+/** How many groups use each endpoint (key): what patchGroups keeps current. */
+export function countEndpointUses(groups: ReadonlyMap<string, BackendGroup>): Map<string, number> {
+  const uses = new Map<string, number>();
+  for (const g of groups.values()) for (const e of g.endpoints) uses.set(e.key, (uses.get(e.key) ?? 0) + 1);
+  return uses;
+}
+
+/**
+ * Applies a delta of backend tables to `groups` in place, as buildGroups would build them from the whole
+ * table (unchanged groups kept, so their balancing state is too): a change costs its backends, not all
+ * 10,000 (issue 4 item 10). `uses` (from countEndpointUses) and the registry stay current; returns
+ * whether an endpoint left the configuration (its idle connections should go).
+ */
+export function patchGroups(groups: Map<string, BackendGroup>, d: RecordDelta<BackendTable>, registry: Map<string, Endpoint>, uses: Map<string, number>): boolean {
+  const replaced: BackendGroup[] = [];
+  for (const id in d.set) {
+    const b = d.set[id];
+    const prev = groups.get(id);
+    if (prev !== undefined && prev.sameAs(b)) continue;
+    const g = new BackendGroup(id, b, registry);
+    for (const e of g.endpoints) uses.set(e.key, (uses.get(e.key) ?? 0) + 1);
+    if (prev !== undefined) replaced.push(prev);
+    groups.set(id, g);
+  }
+  for (const id of d.del) {
+    const prev = groups.get(id);
+    if (prev === undefined) continue;
+    replaced.push(prev);
+    groups.delete(id);
+  }
+  // Released after the new groups took theirs, so an endpoint that moved between groups stays.
+  let left = false;
+  for (const g of replaced) {
+    for (const e of g.endpoints) {
+      const n = (uses.get(e.key) ?? 1) - 1;
+      if (n > 0) uses.set(e.key, n);
+      else {
+        uses.delete(e.key);
+        registry.delete(e.key);
+        left = true;
+      }
+    }
+  }
+  return left;
 }
 
 /**

@@ -9,7 +9,7 @@ import { H2Frontend } from './h2.ts';
 import { Router } from '../snapshot/router.ts';
 import type { BackendTable, LoadBalancePolicy, RoutingTable, UpstreamPolicy } from '../snapshot/table.ts';
 import { applyDelta, type TableDelta } from '../snapshot/delta.ts';
-import { buildGroups, type BackendGroup, type Endpoint, type EndpointEvent } from './backends.ts';
+import { buildGroups, countEndpointUses, patchGroups, type BackendGroup, type Endpoint, type EndpointEvent } from './backends.ts';
 import { compilePolicy, defaultPolicy, type RuntimePolicy } from './route-policy.ts';
 import { ClientConn } from './client.ts';
 import { clock, tick } from './clock.ts';
@@ -95,6 +95,8 @@ export class DataPlane {
   #servers: Server[] = [];
   /** Live state of every endpoint, shared by all groups that contain it. */
   #endpoints = new Map<string, Endpoint>();
+  /** How many groups use each endpoint of #endpoints (patchGroups keeps it current). */
+  #endpointUses = new Map<string, number>();
   /** Routes without an upstream-policy annotation all use this one. */
   readonly defaultPolicy: RuntimePolicy;
   #policies = new WeakMap<UpstreamPolicy, RuntimePolicy>();
@@ -139,14 +141,23 @@ export class DataPlane {
     this.router = new Router(table, { router: this.router, delta });
     this.table = withoutHosts(table);
     if (this.#tls) this.#installTls(table);
-    this.#installBackends(table.backends);
+    // Only the backends the delta names (buildGroups would keep every other group as it is anyway).
+    if (patchGroups(this.backends, delta.backends, this.#endpoints, this.#endpointUses)) this.pool.retain(this.#endpoints);
     return true;
   }
 
   /** Endpoint fast lane: new address lists, same routes (issue 4 item 3). */
   setBackends(hash: string, backends: Record<string, BackendTable>): void {
+    const prev = this.table?.backends;
     if (this.table) this.table = { ...this.table, hash, backends };
-    this.#installBackends(backends);
+    if (prev === undefined) return this.#installBackends(backends);
+    // In the controller's own process the unchanged entries are the very objects of the last table:
+    // only the others need a look (patchGroups still keeps a group whose endpoints are the same).
+    const set: Record<string, BackendTable> = {};
+    const del: string[] = [];
+    for (const k in backends) if (!Object.hasOwn(prev, k) || prev[k] !== backends[k]) set[k] = backends[k];
+    for (const k in prev) if (!Object.hasOwn(backends, k)) del.push(k);
+    if (patchGroups(this.backends, { set, del }, this.#endpoints, this.#endpointUses)) this.pool.retain(this.#endpoints);
   }
 
   #installTls(table: RoutingTable): void {
@@ -174,11 +185,11 @@ export class DataPlane {
   #installBackends(backends: Record<string, BackendTable>): void {
     const groups = buildGroups(backends, this.backends, this.#endpoints);
     this.backends = groups;
+    this.#endpointUses = countEndpointUses(groups);
     // Pools of endpoints that still exist survive the swap; requests running on a removed endpoint
-    // finish on their connection (it is destroyed, not pooled, when they release it).
-    const keys = new Set<string>();
-    for (const g of groups.values()) for (const e of g.endpoints) keys.add(e.key);
-    this.pool.retain(keys);
+    // finish on their connection (it is destroyed, not pooled, when they release it). The registry
+    // holds exactly the endpoints the groups use.
+    this.pool.retain(this.#endpoints);
   }
 
   /**

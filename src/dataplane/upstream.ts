@@ -100,8 +100,8 @@ export class UpstreamConn {
 /** Idle keep-alive connections per endpoint, most recently used first (LIFO keeps few sockets hot). */
 export class UpstreamPool {
   #idle = new Map<string, UpstreamConn[]>();
-  /** Endpoints of the current configuration (null: not known yet). */
-  #live: ReadonlySet<string> | null = null;
+  /** Endpoints of the current configuration, by key (null: not known yet). */
+  #live: { has(key: string): boolean } | null = null;
   readonly maxIdlePerEndpoint: number;
   readonly idleTimeoutMs: number;
 
@@ -165,8 +165,11 @@ export class UpstreamPool {
     }
   }
 
-  /** Keep only endpoints still referenced by the current configuration (issue 4: pools survive swaps). */
-  retain(keys: ReadonlySet<string>): void {
+  /**
+   * Keep only endpoints still referenced by the current configuration (issue 4: pools survive swaps).
+   * `keys` is consulted again whenever a connection is released, so it may be a live view.
+   */
+  retain(keys: { has(key: string): boolean }): void {
     this.#live = keys;
     for (const list of [...this.#idle.values()]) for (const up of [...list]) if (!keys.has(up.endpoint.key)) up.destroy();
   }
