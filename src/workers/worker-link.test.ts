@@ -23,3 +23,16 @@ for (const isolation of ['thread', 'process'] as const) {
     assert.match(link.label, isolation === 'thread' ? /^thread \d+$/ : /^pid \d+$/);
   });
 }
+
+test('a worker thread runs with its young generation capped', { timeout: 20_000 }, async () => {
+  const { Worker } = await import('node:worker_threads');
+  const started = new Promise<InstanceType<typeof Worker>>((resolve) => process.once('worker', resolve));
+  const link = startWorker('thread');
+  const thread = await started;
+  const exited = new Promise<string>((resolve) => link.onExit(resolve));
+  // The limits a thread runs with are readable once it is online.
+  await new Promise((resolve) => thread.once('online', resolve));
+  assert.equal(thread.resourceLimits?.maxYoungGenerationSizeMb, 16);
+  link.kill();
+  await exited;
+});
