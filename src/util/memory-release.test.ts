@@ -40,3 +40,15 @@ test('afterBurst leaves a process alone whose memory did not grow enough to be w
   assert.equal(releases, 0);
   releaser.cancel();
 });
+
+test('releaseIfGrown releases only when the heap grew by the given amount since the last release', () => {
+  const releaser = new MemoryReleaser();
+  releaser.releaseNow();
+  assert.equal(releaser.releaseIfGrown(512 * 2 ** 20), null, 'did not grow by 512 MB');
+  let keep: string[] | null = [];
+  for (let i = 0; i < 300_000; i++) keep.push(`grow-${i}`);
+  assert.ok(keep.length > 0);
+  const r = releaser.releaseIfGrown(1);
+  assert.ok(r !== null, 'grew: released');
+  keep = null;
+});

@@ -78,6 +78,16 @@ export class MemoryReleaser {
     this.#timer.unref();
   }
 
+  /**
+   * Releases when this thread's heap grew by `minGrowthBytes` since the last release. For a caller
+   * that knows the thread is idle (a data-plane worker that served no request lately): traffic grows
+   * the young generation to its cap and nothing else would give it back, and an idle thread does not
+   * mind the pause.
+   */
+  releaseIfGrown(minGrowthBytes: number): ReleaseResult | null {
+    return heapSize() - this.#reference >= minGrowthBytes ? this.releaseNow() : null;
+  }
+
   releaseNow(): ReleaseResult {
     const rssBefore = process.memoryUsage.rss();
     const t0 = performance.now();

@@ -18,6 +18,22 @@ let plane: DataPlane | null = null;
  */
 let releaser: MemoryReleaser | null = null;
 
+/**
+ * Traffic grows a worker's young generation (up to its cap, worker-link.ts) and no table arrives to
+ * trigger a release afterwards: when a worker served no request for a whole second, it gives back
+ * what grew by 8 MB or more (at 10,000 Ingresses the instance kept 303 MB at rest after a burst of
+ * polling traffic instead of 280). Idle, so the release's pause costs nobody anything.
+ */
+const IDLE_CHECK_MS = 1000;
+const IDLE_GROWTH_BYTES = 8 * 2 ** 20;
+let requestsAtLastCheck = -1;
+setInterval(() => {
+  if (plane === null || releaser === null) return;
+  const requests = plane.stats.requests;
+  if (requests === requestsAtLastCheck) releaser.releaseIfGrown(IDLE_GROWTH_BYTES);
+  requestsAtLastCheck = requests;
+}, IDLE_CHECK_MS).unref();
+
 function send(m: FromWorker): void {
   if (parentPort) parentPort.postMessage(m);
   else process.send?.(m);
