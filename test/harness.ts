@@ -375,13 +375,21 @@ export function onRequestHead(s: Socket, onHead: (head: string, rest: Buffer) =>
   });
 }
 
-/** A port that was bound and then closed: connecting to it is refused. */
+/** A port on which connecting is refused (nothing listens there). */
 export async function refusedPort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  // Below Linux's ephemeral range (32768-60999): a port freed there could be handed to another test
+  // file's listen(0) running at the same time, and the "refused" endpoint would answer (seen once in
+  // CI). Nothing in the tests listens on a fixed port, so a port here that refuses now keeps refusing.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const refused = await new Promise<boolean>((resolve) => {
+      const c = connect({ host: '127.0.0.1', port });
+      c.once('connect', () => (c.destroy(), resolve(false)));
+      c.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
+  }
+  throw new Error('no refusing port found below the ephemeral range');
 }
 
 // ---------------------------------------------------------------------------------------------
