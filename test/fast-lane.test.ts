@@ -13,7 +13,7 @@ import { backend, ingress, rule, service, writeTicked, yamlDocs } from './harnes
 
 const OPTIONS = { controllerName: 'archway.dev/ingress-controller', ingressClass: 'archway', watchWithoutClass: true, statusAddresses: [] };
 const quiet = { diagnostic() {}, info() {} };
-const sink = { setTable() {}, setBackends() {} };
+const sink = { setTable() {} };
 
 async function freshTable(dir: string): Promise<RoutingTable> {
   const source = new ManifestSource([dir]);

@@ -21,7 +21,7 @@ test('objects that only moved in their file keep their built hosts, and their di
     write(file, text(''), 1);
     const source = new ManifestSource([dir]);
     await source.loadAll();
-    const controller = new Controller(source, { controllerName: 'archway.dev/ingress-controller', ingressClass: 'archway', watchWithoutClass: true, statusAddresses: [] }, { setTable() {}, setBackends() {} }, { diagnostic() {}, info() {} });
+    const controller = new Controller(source, { controllerName: 'archway.dev/ingress-controller', ingressClass: 'archway', watchWithoutClass: true, statusAddresses: [] }, { setTable() {} }, { diagnostic() {}, info() {} });
     controller.sync();
     const lineOf = (name: string) => controller.diagnostics.find((d) => d.object === `Ingress default/${name}` && d.code === 'SERVICE_NOT_FOUND')?.line;
     const before = Array.from({ length: 10 }, (_, i) => lineOf(`app${i}`)!);

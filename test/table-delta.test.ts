@@ -130,3 +130,39 @@ test('hashing a table against the one it replaces: same hash as from scratch, an
     prev = next;
   }
 });
+
+test('a data plane given a table hashed against its own applies it as a delta, and serves it', async () => {
+  const { DataPlane } = await import('../src/dataplane/dataplane.ts');
+  const { createServer, request } = await import('node:http');
+  const backends = [createServer((_req, res) => res.end('one')), createServer((_req, res) => res.end('two'))];
+  for (const b of backends) await new Promise<void>((r) => b.listen(0, '127.0.0.1', () => r()));
+  const [p1, p2] = backends.map((b) => (b.address() as { port: number }).port);
+  const a = table(svc('one', p1) + svc('two', p2) + ing('i1', 'a.example', '/', 'one') + ing('i2', 'b.example', '/', 'two'));
+  // The endpoint fast lane's shape: the same routes, one backend's endpoints moved.
+  const moved = { ...a.backends, 'default/one:80': { ...a.backends['default/one:80'], endpoints: [{ address: '127.0.0.1', port: p2 }] } };
+  const b = withHash({ ...a, backends: moved }, a);
+  const plane = new DataPlane();
+  try {
+    plane.setTable(a);
+    const listen = await plane.listenHttp('127.0.0.1', 0);
+    const body = (host: string) => new Promise<string>((resolve, reject) => {
+      const r = request({ host: '127.0.0.1', port: listen, path: '/', headers: { host } }, (res) => {
+        let s = '';
+        res.on('data', (c: Buffer) => (s += c)).on('end', () => resolve(s));
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    assert.equal(await body('a.example'), 'one');
+    const compiled = plane.router.findHost('b.example');
+    plane.setTable(b);
+    assert.equal(plane.table?.hash, b.hash);
+    // A rebuild would compile every host again; the delta keeps the compiled ones.
+    assert.equal(plane.router.findHost('b.example'), compiled, 'applied as a delta, not rebuilt');
+    assert.equal(await body('a.example'), 'two');
+    assert.equal(await body('b.example'), 'two');
+  } finally {
+    plane.close();
+    for (const s of backends) s.close();
+  }
+});

@@ -268,6 +268,8 @@ async function phases(mods: Modules, size: number, changes: number, cert: Cert):
         serialize(d.delta);
         sent = { table: tb, prints: d.prints };
       },
+      // Only called by revisions benchmarked with --rev from before the fast lane sent its table to
+      // setTable (2026-11-30).
       setBackends(hash: string, backends: RoutingTable['backends']) {
         serialize({ type: 'backends', hash, backends });
         if (sent) sent = { ...sent, table: { ...sent.table, hash, backends } };

@@ -1,5 +1,6 @@
 // `archway serve`: wires source -> controller -> data plane (in worker threads or processes, or on the
-// controller's thread with --workers 0), the manifest watcher, and the admin listener that speaks for the whole instance.
+// controller's thread with --workers 0), the manifest watcher, and the admin listener that speaks for
+// the whole instance.
 
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
@@ -85,8 +86,8 @@ export async function startServe(config: ServeConfig): Promise<RunningServer> {
   }, config.adminBind, config.adminPort);
 
   // After a rebuild the pages its garbage occupied stay resident until released (util/memory-release.ts):
-  // once things settle, and only when this process grew by 32 MB since the last release, since a
-  // release pauses it (the data plane too, with --workers 0) for a few full collections.
+  // once things settle, and only when this thread's heap grew by 32 MB since the last release, since a
+  // release pauses the thread (the data plane too, with --workers 0) for a few full collections.
   const releaser = new MemoryReleaser();
   const syncCount = () => controller.counters.fullSyncs + controller.counters.fastLaneSyncs;
   const watcher = new ManifestWatcher(() => {

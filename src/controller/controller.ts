@@ -4,7 +4,7 @@
 import { build, BuildMemo, type BuildOptions, type Model, type ServedIngress } from '../model/build.ts';
 import { compareDiagnostics, formatDiagnostic, type Diagnostic } from '../model/diagnostics.ts';
 import { normalizeIngress } from '../model/ingress.ts';
-import { objectKey, type JsonObject, type Kind, type ObjectStore, type StoredObject } from '../model/objects.ts';
+import { ChangeCursor, objectKey, type JsonObject, type Kind, type ObjectStore, type StoredObject } from '../model/objects.ts';
 import { serviceOf, ServiceResolver } from '../model/services.ts';
 import { compile, toBackendTable, withHash } from '../snapshot/compile.ts';
 import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
@@ -13,10 +13,11 @@ import type { ManifestSource, SourceChange } from '../sources/manifest-source.ts
 import { EventRecorder, type InvolvedObject } from './events.ts';
 
 export interface TableSink {
-  /** A complete new routing table (routes and backends). */
+  /**
+   * A complete new routing table. It was hashed against the previous one (snapshot/compile.ts
+   * withHash), so the sink can apply it as a delta: an endpoint fast-lane table differs in backends only.
+   */
   setTable(table: RoutingTable): void;
-  /** Endpoint fast lane: only the backends changed; routes stay as they are. */
-  setBackends(hash: string, backends: Record<string, BackendTable>): void;
 }
 
 export interface ControllerLog {
@@ -57,12 +58,10 @@ export class Controller {
   #reported = new Set<string>();
   /** Ingresses whose current version is invalid while a valid one came before: key -> both versions. */
   #refused = new Map<string, { current: StoredObject; good: StoredObject }>();
-  /** The store and version the last table was made from: the fast lane reads the changes since. */
-  #laneStore: ObjectStore | null = null;
-  #laneVersion = -1;
-  /** The store #keepLastGood last looked at, and its version then. */
-  #trackedStore: ObjectStore | null = null;
-  #trackedVersion = -1;
+  /** Where the last table was made in the store's change log: the fast lane reads the changes since. */
+  #laneCursor = new ChangeCursor();
+  /** Where #keepLastGood last read the store's change log. */
+  #lastGoodCursor = new ChangeCursor();
   /** The served entries of the last build, to tell adds, updates and deletes apart (Sync events). */
   #served = new Set<ServedIngress>();
   /** When this controller first saw each Ingress: its age when the manifest carries no creationTimestamp. */
@@ -136,8 +135,7 @@ export class Controller {
     // Everything that reads the store's change log (#keepLastGood, the BuildMemo) has read it now;
     // the endpoint fast lane reads it from here on.
     snap.store.forgetChangesBefore(snap.store.version);
-    this.#laneStore = snap.store;
-    this.#laneVersion = snap.store.version;
+    this.#laneCursor.read(snap.store);
     const table = compile(model, this.table ?? undefined);
     // The routes live on in the table; the model's copy of them (12 MB at 10,000 Ingresses) is not kept.
     this.model = { ...model, hosts: [] };
@@ -166,7 +164,7 @@ export class Controller {
   #fastLane(): void {
     this.counters.fastLaneSyncs++;
     const snap = this.source.snapshot();
-    const changes = snap.store === this.#laneStore ? snap.store.changesSince(this.#laneVersion) : null;
+    const changes = this.#laneCursor.read(snap.store);
     let dirty: Set<string> | null = null;
     if (changes !== null) {
       dirty = new Set<string>();
@@ -177,8 +175,6 @@ export class Controller {
         }
       }
     }
-    this.#laneStore = snap.store;
-    this.#laneVersion = snap.store.version;
     const resolver = new ServiceResolver(snap.store);
     const model = this.model!;
     const backends: Record<string, BackendTable> = {};
@@ -198,7 +194,7 @@ export class Controller {
     const table = withHash({ ...this.table!, backends }, this.table!);
     if (table.hash === this.table!.hash) return;
     this.table = table;
-    this.sink.setBackends(table.hash, backends);
+    this.sink.setTable(table);
     this.counters.tableSwaps++;
   }
 
@@ -210,7 +206,7 @@ export class Controller {
    * last valid version is the one a change replaced, so only refused Ingresses keep one here.
    */
   #keepLastGood(source: ObjectStore, diags: Diagnostic[]): ObjectStore {
-    const changes = source === this.#trackedStore ? source.changesSince(this.#trackedVersion) : null;
+    const changes = this.#lastGoodCursor.read(source);
     if (changes === null) {
       // No history (the first sync): every Ingress as it is; refusals already known stay.
       const seen = new Set<string>();
@@ -225,8 +221,6 @@ export class Controller {
         else if (before && !source.get('Ingress', before.namespace, before.name)) this.#untrack(before);
       }
     }
-    this.#trackedStore = source;
-    this.#trackedVersion = source.version;
     let store = source;
     for (const { current: o, good } of this.#refused.values()) {
       // build() validates the last good version only: report why the new one was refused.

@@ -8,7 +8,7 @@ import { TLS_BASE_OPTIONS, TlsContexts, type PemPair } from './tls-contexts.ts';
 import { H2Frontend } from './h2.ts';
 import { Router } from '../snapshot/router.ts';
 import type { BackendTable, LoadBalancePolicy, RoutingTable, UpstreamPolicy } from '../snapshot/table.ts';
-import { applyDelta, type TableDelta } from '../snapshot/delta.ts';
+import { applyDelta, knownDelta, type TableDelta } from '../snapshot/delta.ts';
 import { buildGroups, countEndpointUses, patchGroups, type BackendGroup, type Endpoint, type EndpointEvent } from './backends.ts';
 import { compilePolicy, defaultPolicy, type RuntimePolicy } from './route-policy.ts';
 import { ClientConn } from './client.ts';
@@ -121,8 +121,14 @@ export class DataPlane {
     this.#timer.unref();
   }
 
-  /** Installs a new routing table in one step; requests in flight keep the route they already resolved. */
+  /**
+   * Installs a new routing table in one step; requests in flight keep the route they already resolved.
+   * A table hashed against the current one (the controller's, in its own process) is applied as its
+   * delta: unchanged hosts and backend groups are kept, not rebuilt.
+   */
   setTable(table: RoutingTable): void {
+    const delta = this.table === null ? null : knownDelta(this.table, table);
+    if (delta !== null && this.applyDelta(delta)) return;
     const router = new Router(table);
     this.router = router;
     this.table = withoutHosts(table);
@@ -144,20 +150,6 @@ export class DataPlane {
     // Only the backends the delta names (buildGroups would keep every other group as it is anyway).
     if (patchGroups(this.backends, delta.backends, this.#endpoints, this.#endpointUses)) this.pool.retain(this.#endpoints);
     return true;
-  }
-
-  /** Endpoint fast lane: new address lists, same routes (issue 4 item 3). */
-  setBackends(hash: string, backends: Record<string, BackendTable>): void {
-    const prev = this.table?.backends;
-    if (this.table) this.table = { ...this.table, hash, backends };
-    if (prev === undefined) return this.#installBackends(backends);
-    // In the controller's own process the unchanged entries are the very objects of the last table:
-    // only the others need a look (patchGroups still keeps a group whose endpoints are the same).
-    const set: Record<string, BackendTable> = {};
-    const del: string[] = [];
-    for (const k in backends) if (!Object.hasOwn(prev, k) || prev[k] !== backends[k]) set[k] = backends[k];
-    for (const k in prev) if (!Object.hasOwn(backends, k)) del.push(k);
-    if (patchGroups(this.backends, { set, del }, this.#endpoints, this.#endpointUses)) this.pool.retain(this.#endpoints);
   }
 
   #installTls(table: RoutingTable): void {

@@ -3,7 +3,7 @@
 // Pure: no I/O, no clock. A bad object yields diagnostics and is left out; everything else is kept.
 
 import { compareDiagnostics, type Diagnostic } from './diagnostics.ts';
-import { asObject, asString, describeObject, isChangeLog, type ObjectChange, type ObjectView, type StoredObject } from './objects.ts';
+import { asObject, asString, ChangeCursor, describeObject, type ObjectChange, type ObjectView, type StoredObject } from './objects.ts';
 import { normalizeIngress, type BackendRef, type Ingress, type IngressRule } from './ingress.ts';
 import { decideClass, type ClassOptions } from './ingress-class.ts';
 import { readSettings, type IngressSettings } from './annotations.ts';
@@ -345,9 +345,8 @@ export class BuildMemo {
    */
   #ingresses = new WeakMap<StoredObject, ReadIngress>();
   #classOptions = '';
-  /** The store of the last build and its version then: the next build over it reads its change log. */
-  #store: ObjectView | null = null;
-  #version = -1;
+  /** Where the last build left the store's change log: the next build over it reads from there. */
+  #cursor = new ChangeCursor();
   /** For tests: hosts reused and built in the last build, and whether it read the store's change log. */
   readonly last = { reused: 0, built: 0, changeLog: false };
 
@@ -355,12 +354,10 @@ export class BuildMemo {
   begin(store: ObjectView, opts: BuildOptions): MemoPass {
     // The same store as last time, and it knows what changed since: look at those objects only (a
     // source's store, issue 4 item 10); any other store is compared object by object.
-    const changes = store === this.#store && isChangeLog(store) ? store.changesSince(this.#version) : null;
+    const changes = this.#cursor.read(store);
     const { same, dirty } = changes !== null
       ? this.#fromChanges(changes)
       : { same: this.#sameResetObjects(store), dirty: this.#changedServices(store) };
-    this.#store = store;
-    this.#version = isChangeLog(store) ? store.version : -1;
     const resolvesAsBefore = (b: BuiltHost): boolean => {
       if (b.services === null) return false;
       for (const svc of b.services) if (dirty.has(svc)) return false;

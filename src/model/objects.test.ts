@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ObjectStore, describeObject, objectKey, type Kind, type StoredObject } from './objects.ts';
+import { ChangeCursor, ObjectStore, describeObject, objectKey, type Kind, type StoredObject } from './objects.ts';
 import { mulberry32 } from '../util/prng.ts';
 
 const o = (kind: Kind, namespace: string, name: string, v = 1): StoredObject => ({ kind, apiVersion: 'v1', namespace, name, raw: { v } });
@@ -119,4 +119,18 @@ test('forgetChangesBefore drops what every reader has read; later changes stay r
   assert.deepEqual(store.changesSince(v), [{ kind: 'Service', before: undefined, after: b }]);
   store.forgetChangesBefore(v + 10);
   assert.deepEqual(store.changesSince(v + 1), [], 'never past the present');
+});
+
+test('a ChangeCursor reads each change once, and says when it cannot know (another store, forgotten changes)', () => {
+  const store = new ObjectStore();
+  const cursor = new ChangeCursor();
+  assert.equal(cursor.read(store), null, 'first read: no history');
+  const a = obj('Ingress', 'default', 'a');
+  store.set(a);
+  assert.deepEqual(cursor.read(store), [{ kind: 'Ingress', before: undefined, after: a }]);
+  assert.deepEqual(cursor.read(store), [], 'already read');
+  store.set(obj('Ingress', 'default', 'b'));
+  store.forgetChangesBefore(store.version);
+  assert.equal(cursor.read(store), null, 'the change it missed is forgotten');
+  assert.equal(cursor.read(new ObjectStore()), null, 'another store');
 });

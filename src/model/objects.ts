@@ -70,6 +70,27 @@ export function isChangeLog(v: object): v is ChangeLog & object {
   return typeof (v as Partial<ChangeLog>).changesSince === 'function';
 }
 
+/**
+ * One reader's place in a store's change log (the BuildMemo, the controller's last-good tracking and
+ * its endpoint fast lane each keep one).
+ */
+export class ChangeCursor {
+  #store: ObjectView | null = null;
+  #version = -1;
+
+  /**
+   * The changes since this cursor last read `store`, oldest first; null when it cannot say (another
+   * store than last time, one without a log, or changes no longer kept): then look at everything.
+   * Either way the cursor is now at `store`'s present.
+   */
+  read(store: ObjectView): readonly ObjectChange[] | null {
+    const changes = store === this.#store && isChangeLog(store) ? store.changesSince(this.#version) : null;
+    this.#store = store;
+    this.#version = isChangeLog(store) ? store.version : -1;
+    return changes;
+  }
+}
+
 /** How many changes a store remembers: a consumer further behind scans instead. */
 const LOG_LIMIT = 50_000;
 

@@ -161,35 +161,40 @@ export function fingerprintTable(t: RoutingTable): TableFingerprints {
 /** The delta from `prev` (with its fingerprints) to `next`, and `next`'s fingerprints. */
 export function diffTables(prev: RoutingTable, prevPrints: TableFingerprints, next: RoutingTable): { delta: TableDelta; prints: TableFingerprints } {
   const prints = fingerprintTable(next);
-  // Hashed against this very table: the changes are known, nothing to compare.
+  return { prints, delta: knownDelta(prev, next) ?? deltaOf(prev, next, (name, values) => recordDelta(prevPrints[name], prints[name], values)) };
+}
+
+/**
+ * The delta from `prev` to `next` when `next` was hashed against `prev` (compile's and the fast lane's
+ * withHash): its changes are known, nothing is compared. Null for any other pair of tables.
+ */
+export function knownDelta(prev: RoutingTable, next: RoutingTable): TableDelta | null {
   const known = changesByTable.get(next);
-  const section = <T>(name: Section, values: Record<string, T>): RecordDelta<T> => {
-    if (known !== undefined && known.baseHash === prev.hash) {
-      const d: RecordDelta<T> = { set: {}, del: known[name].del };
-      for (const k of known[name].set) d.set[k] = values[k];
-      return d;
-    }
-    return recordDelta(prevPrints[name], prints[name], values);
-  };
+  if (known === undefined || known.baseHash !== prev.hash) return null;
+  return deltaOf(prev, next, (name, values) => {
+    const d: RecordDelta<(typeof values)[string]> = { set: {}, del: known[name].del };
+    for (const k of known[name].set) d.set[k] = values[k];
+    return d;
+  });
+}
+
+function deltaOf(prev: RoutingTable, next: RoutingTable, section: <T>(name: Section, values: Record<string, T>) => RecordDelta<T>): TableDelta {
   const certificates: RecordDelta<TlsTable['certificates'][string]> = { set: {}, del: [] };
   // Certificate ids are content-addressed: a present id is an unchanged certificate.
   for (const id in next.tls.certificates) if (!(id in prev.tls.certificates)) certificates.set[id] = next.tls.certificates[id];
   for (const id in prev.tls.certificates) if (!(id in next.tls.certificates)) certificates.del.push(id);
   return {
-    prints,
-    delta: {
-      baseHash: prev.hash,
-      hash: next.hash,
-      hosts: section('hosts', next.hosts),
-      wildcards: section('wildcards', next.wildcards),
-      backends: section('backends', next.backends),
-      certificates,
-      hostless: next.hostless,
-      defaultAction: next.defaultAction,
-      tlsHosts: next.tls.hosts,
-      tlsWildcards: next.tls.wildcards,
-      defaultCertificate: next.tls.defaultCertificate,
-    },
+    baseHash: prev.hash,
+    hash: next.hash,
+    hosts: section('hosts', next.hosts),
+    wildcards: section('wildcards', next.wildcards),
+    backends: section('backends', next.backends),
+    certificates,
+    hostless: next.hostless,
+    defaultAction: next.defaultAction,
+    tlsHosts: next.tls.hosts,
+    tlsWildcards: next.tls.wildcards,
+    defaultCertificate: next.tls.defaultCertificate,
   };
 }
 

@@ -52,3 +52,21 @@ test('releaseIfGrown releases only when the heap grew by the given amount since 
   assert.ok(r !== null, 'grew: released');
   keep = null;
 });
+
+test('releaseWhenIdle releases only after an interval with no activity', async () => {
+  const releaser = new MemoryReleaser();
+  let releases = 0;
+  releaser.onRelease = () => releases++;
+  let requests = 0;
+  const busy = setInterval(() => requests++, 5);
+  const stop = releaser.releaseWhenIdle(() => requests, 40, 0);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(releases, 0, 'requests kept coming: not idle');
+  clearInterval(busy);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.ok(releases >= 1, 'idle: released');
+  stop();
+  const after = releases;
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(releases, after, 'stopped');
+});

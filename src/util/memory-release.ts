@@ -73,19 +73,34 @@ export class MemoryReleaser {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      if (Math.max(this.#peak, heapSize()) - this.#reference >= this.minGrowthBytes) this.releaseNow();
+      this.releaseIfGrown(this.minGrowthBytes);
     }, this.quietMs);
     this.#timer.unref();
   }
 
   /**
-   * Releases when this thread's heap grew by `minGrowthBytes` since the last release. For a caller
-   * that knows the thread is idle (a data-plane worker that served no request lately): traffic grows
+   * Releases when this thread's heap grew by `minGrowthBytes` since the last release (at its largest
+   * seen at a burst, or now). Also for a caller that knows the thread is idle (a data-plane worker that served no request lately): traffic grows
    * the young generation to its cap and nothing else would give it back, and an idle thread does not
    * mind the pause.
    */
   releaseIfGrown(minGrowthBytes: number): ReleaseResult | null {
-    return heapSize() - this.#reference >= minGrowthBytes ? this.releaseNow() : null;
+    return Math.max(this.#peak, heapSize()) - this.#reference >= minGrowthBytes ? this.releaseNow() : null;
+  }
+
+  /**
+   * Checks every `intervalMs` whether `activity()` (a request counter) moved since the last check; when
+   * it did not, the thread is idle and releases what grew by `minGrowthBytes`. Returns a stop function.
+   */
+  releaseWhenIdle(activity: () => number, intervalMs: number, minGrowthBytes: number): () => void {
+    let last = activity();
+    const timer = setInterval(() => {
+      const now = activity();
+      if (now === last) this.releaseIfGrown(minGrowthBytes);
+      last = now;
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   releaseNow(): ReleaseResult {

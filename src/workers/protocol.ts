@@ -3,7 +3,7 @@
 
 import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
 import type { EndpointEvent } from '../dataplane/backends.ts';
-import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
+import type { RoutingTable } from '../snapshot/table.ts';
 import type { TableDelta } from '../snapshot/delta.ts';
 
 export interface ListenSpec {
@@ -15,7 +15,6 @@ export type ToWorker =
   | { type: 'init'; options: DataPlaneOptions; http: ListenSpec; https: ListenSpec | null }
   | { type: 'table'; table: RoutingTable }
   | { type: 'delta'; delta: TableDelta }
-  | { type: 'backends'; hash: string; backends: Record<string, BackendTable> }
   | { type: 'stats'; id: number }
   | { type: 'drain'; graceMs: number };
 

@@ -9,12 +9,12 @@ import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
 
 let plane: DataPlane | null = null;
 /**
- * Tables, deltas and endpoint updates leave garbage whose pages V8 keeps: give them back once things
- * settle, but only when the worker grew by 32 MB since the last release (MemoryReleaser), because a
- * release pauses this worker's traffic for about 50 ms. So a small configuration never pauses, and at
- * 10,000 Ingresses workers stayed at 103-114 MB through 60 changes (144-187 MB when only full tables
- * released). Made at 'init', before the data plane, so the first table's growth counts (a table
- * arrives already deserialized).
+ * Tables and deltas leave garbage whose pages V8 keeps: give them back once things settle, but only
+ * when the worker's heap grew by 32 MB since the last release (MemoryReleaser), because a release
+ * pauses this worker's traffic for about 50 ms. So a small configuration never pauses (when workers
+ * were processes, at 10,000 Ingresses they stayed at 103-114 MB through 60 changes this way, 144-187
+ * MB when only full tables released). Made at 'init', before the data plane, so the first table's
+ * growth counts (a table arrives already deserialized).
  */
 let releaser: MemoryReleaser | null = null;
 
@@ -26,13 +26,6 @@ let releaser: MemoryReleaser | null = null;
  */
 const IDLE_CHECK_MS = 1000;
 const IDLE_GROWTH_BYTES = 8 * 2 ** 20;
-let requestsAtLastCheck = -1;
-setInterval(() => {
-  if (plane === null || releaser === null) return;
-  const requests = plane.stats.requests;
-  if (requests === requestsAtLastCheck) releaser.releaseIfGrown(IDLE_GROWTH_BYTES);
-  requestsAtLastCheck = requests;
-}, IDLE_CHECK_MS).unref();
 
 function send(m: FromWorker): void {
   if (parentPort) parentPort.postMessage(m);
@@ -42,12 +35,15 @@ function send(m: FromWorker): void {
 (parentPort ?? process).on('message', (raw: unknown) => {
   const m = raw as ToWorker;
   switch (m.type) {
-    case 'init':
+    case 'init': {
       releaser ??= new MemoryReleaser();
-      plane = new DataPlane(m.options);
-      plane.onEndpointEvent = (event) => send({ type: 'endpoint', event });
-      void listen(plane, m.http, m.https);
+      const p = new DataPlane(m.options);
+      plane = p;
+      p.onEndpointEvent = (event) => send({ type: 'endpoint', event });
+      releaser.releaseWhenIdle(() => p.stats.requests, IDLE_CHECK_MS, IDLE_GROWTH_BYTES);
+      void listen(p, m.http, m.https);
       break;
+    }
     case 'table':
       plane?.setTable(m.table);
       send({ type: 'applied', hash: m.table.hash });
@@ -56,11 +52,6 @@ function send(m: FromWorker): void {
     case 'delta':
       if (plane?.applyDelta(m.delta)) send({ type: 'applied', hash: m.delta.hash });
       else send({ type: 'resync', hash: m.delta.hash });
-      releaser?.afterBurst();
-      break;
-    case 'backends':
-      plane?.setBackends(m.hash, m.backends);
-      send({ type: 'applied', hash: m.hash });
       releaser?.afterBurst();
       break;
     case 'stats':

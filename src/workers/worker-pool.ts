@@ -4,13 +4,11 @@
 
 import { createServer, type Server } from 'node:net';
 import type { DataPlaneOptions, DataPlaneStats } from '../dataplane/dataplane.ts';
-import type { BackendTable, RoutingTable } from '../snapshot/table.ts';
-import { diffTables, fingerprintTable, sectionPrints, type TableDelta, type TableFingerprints } from '../snapshot/delta.ts';
+import type { RoutingTable } from '../snapshot/table.ts';
+import { diffTables, fingerprintTable, type TableDelta, type TableFingerprints } from '../snapshot/delta.ts';
 import type { FromWorker, ListenSpec, ToWorker } from './protocol.ts';
 import type { EndpointEvent } from '../dataplane/backends.ts';
 import { startWorker, type WorkerIsolation, type WorkerLink } from './worker-link.ts';
-
-const NO_CHANGE = Object.freeze({ set: Object.freeze({}), del: Object.freeze([]) }) as unknown as { set: Record<string, never>; del: string[] };
 
 export type InstanceStats = DataPlaneStats & { openConnections: number; idleUpstreamConnections: number; workers: number };
 
@@ -98,7 +96,8 @@ export class WorkerPool {
 
   /**
    * TableSink: ship the table to every worker (and to any worker started later). A worker that holds
-   * the previous table gets only the delta (issue 4 item 10); any other gets the whole table.
+   * the previous table gets only the delta (issue 4 item 10; for an endpoint fast-lane table, the
+   * backends whose entries changed); any other gets the whole table.
    */
   setTable(table: RoutingTable): void {
     const prev = this.#table;
@@ -116,33 +115,6 @@ export class WorkerPool {
       if (delta !== null && w.sentHash === delta.baseHash) this.#send(w, { type: 'delta', delta });
       else this.#send(w, { type: 'table', table });
       w.sentHash = table.hash;
-    }
-  }
-
-  /**
-   * Endpoint fast lane: only backends change. A worker holding the current table gets a delta with the
-   * backends whose entry is not the very object it had (the controller keeps unchanged ones), not all
-   * 10,000 of them; any other worker gets every backend.
-   */
-  setBackends(hash: string, backends: Record<string, BackendTable>): void {
-    const prev = this.#table;
-    let delta: TableDelta | null = null;
-    if (prev !== null && this.#prints !== null) {
-      const s = sectionPrints(backends, { record: prev.backends, prints: this.#prints.backends });
-      const set: Record<string, BackendTable> = {};
-      for (const k of s.changes!.set) set[k] = backends[k];
-      delta = {
-        baseHash: prev.hash, hash, hosts: NO_CHANGE, wildcards: NO_CHANGE, backends: { set, del: s.changes!.del }, certificates: NO_CHANGE,
-        hostless: prev.hostless, defaultAction: prev.defaultAction, tlsHosts: prev.tls.hosts, tlsWildcards: prev.tls.wildcards, defaultCertificate: prev.tls.defaultCertificate,
-      };
-      this.#prints = { ...this.#prints, backends: s.prints };
-    }
-    if (prev) this.#table = { ...prev, hash, backends };
-    for (const w of this.#workers) {
-      if (!w) continue;
-      if (delta !== null && w.sentHash === delta.baseHash) this.#send(w, { type: 'delta', delta });
-      else this.#send(w, { type: 'backends', hash, backends });
-      w.sentHash = hash;
     }
   }
 
