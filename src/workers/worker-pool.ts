@@ -139,7 +139,7 @@ export class WorkerPool {
     return this.#workers.flatMap((w) => (w ? [w.link.label] : []));
   }
 
-  /** Stops worker `index` abruptly, as a crash would (tests and operators): it is restarted. */
+  /** Stops worker `index` abruptly, as a crash would (for tests): it is restarted like a crashed one. */
   kill(index: number): void {
     this.#workers[index]?.link.kill();
   }
